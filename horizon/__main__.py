@@ -1,0 +1,5 @@
+"""`python -m horizon` runs the command line."""
+
+from horizon.cli import main
+
+main()

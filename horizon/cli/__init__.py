@@ -1,0 +1,39 @@
+"""The `horizon` command: a Click group whose commands are imported only when run.
+
+Lazy loading keeps `horizon validate` from importing the vendor SDKs, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from horizon import __version__
+
+# command name -> "module:attribute"; each module is a thin layer over horizon.<area>.
+COMMANDS: dict[str, str] = {
+    "validate": "horizon.cli.config:validate",
+    "schema": "horizon.cli.config:schema",
+    "new": "horizon.cli.config:new",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="horizon")
+def main() -> None:
+    """Run a fleet of WhatsApp AI assistants as code."""

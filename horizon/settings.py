@@ -1,0 +1,44 @@
+"""Process settings, read from the environment or a `.env` file in the working directory."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MissingSetting(Exception):
+    """A setting a command needs is not set; the message names the variable."""
+
+    def __init__(self, variable: str, purpose: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable} is not set; it is needed {purpose}")
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN.md's table; credentials stay optional until used."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    twilio_account_sid: str | None = Field(default=None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(
+        default=None, validation_alias="TWILIO_AUTH_TOKEN", repr=False
+    )
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY", repr=False)
+    public_url: str | None = Field(default=None, validation_alias="HORIZON_PUBLIC_URL")
+    clients_dir: str = Field(default="clients", validation_alias="HORIZON_CLIENTS_DIR")
+    database_url: str = Field(
+        default="sqlite:///horizon.db", validation_alias="HORIZON_DATABASE_URL"
+    )
+    twilio_api_base: str | None = Field(default=None, validation_alias="TWILIO_API_BASE")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    admin_token: str | None = Field(default=None, validation_alias="HORIZON_ADMIN_TOKEN", repr=False)
+
+    def require(self, attribute: str, purpose: str) -> str:
+        """Return a setting's value, or raise MissingSetting naming its variable."""
+        value = getattr(self, attribute)
+        if not value:
+            field = type(self).model_fields[attribute]
+            raise MissingSetting(str(field.validation_alias), purpose)
+        return value
