@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/horizon demo
+	@echo "Validating the example clients in clients/ against schema.json's models:"
+	$(BIN)/horizon validate --verbose
+	$(BIN)/horizon schema --check
 
 test: $(STAMP)
 	$(BIN)/ruff check horizon tests bench

@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     )
     twilio_api_base: str | None = Field(default=None, validation_alias="TWILIO_API_BASE")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
-    admin_token: str | None = Field(default=None, validation_alias="HORIZON_ADMIN_TOKEN", repr=False)
+    admin_token: str | None = Field(
+        default=None, validation_alias="HORIZON_ADMIN_TOKEN", repr=False
+    )
 
     def require(self, attribute: str, purpose: str) -> str:
         """Return a setting's value, or raise MissingSetting naming its variable."""

@@ -1,0 +1,121 @@
+"""Commands over client files: validate, schema, new."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from horizon.config.loader import load_fleet
+from horizon.config.scaffold import NewClient, ScaffoldError, create_client_file
+from horizon.config.schema import render_schema, schema_is_current
+from horizon.settings import Settings
+
+clients_dir_option = click.option(
+    "--clients-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of client files [env HORIZON_CLIENTS_DIR; default: clients].",
+)
+
+
+def resolve_clients_dir(clients_dir: Path | None) -> Path:
+    return clients_dir if clients_dir is not None else Path(Settings().clients_dir)
+
+
+@click.command()
+@clients_dir_option
+@click.option("-v", "--verbose", is_flag=True, help="Also list every valid file.")
+def validate(clients_dir: Path | None, verbose: bool) -> None:
+    """Load and validate every client file; print every error at once."""
+    result = load_fleet(resolve_clients_dir(clients_dir))
+    for error in result.errors:
+        click.echo(str(error), err=True)
+    if verbose:
+        for client in result.fleet:
+            click.echo(f"{client.path}: OK")
+    noun = "client" if len(result.fleet) == 1 else "clients"
+    if result.ok:
+        click.echo(f"{len(result.fleet)} {noun} OK")
+        return
+    bad_files = len({error.file for error in result.errors})
+    click.echo(
+        f"{len(result.fleet)} {noun} OK, {bad_files} file{'s' if bad_files != 1 else ''} "
+        f"with {len(result.errors)} error{'s' if len(result.errors) != 1 else ''}",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Exit 1 if the file is stale instead of writing.")
+@click.option(
+    "--path",
+    "schema_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("schema.json"),
+    show_default=True,
+)
+def schema(check: bool, schema_path: Path) -> None:
+    """Write schema.json from the client models (or check that it is current)."""
+    if check:
+        if not schema_is_current(schema_path):
+            click.echo(f"{schema_path} is stale; run `horizon schema` and commit it", err=True)
+            sys.exit(1)
+        click.echo(f"{schema_path} is current")
+        return
+    schema_path.write_text(render_schema(), encoding="utf-8")
+    click.echo(f"wrote {schema_path}")
+
+
+def _ask(value: str | None, prompt: str, flag: str) -> str:
+    if value:
+        return value
+    if sys.stdin.isatty():
+        return click.prompt(prompt)
+    raise click.UsageError(f"{flag} is required when not on a terminal")
+
+
+@click.command()
+@click.argument("client_id", metavar="ID")
+@click.option("--number", help="WhatsApp number in E.164 form, e.g. +34910000101.")
+@click.option("--name", help="Business name.")
+@click.option("--instructions", help="Assistant instructions.")
+@click.option("--model", default=None, help="OpenAI model [default: the format's default].")
+@clients_dir_option
+def new(
+    client_id: str,
+    number: str | None,
+    name: str | None,
+    instructions: str | None,
+    model: str | None,
+    clients_dir: Path | None,
+) -> None:
+    """Scaffold clients/ID.yaml, validate it, and print the next steps."""
+    directory = resolve_clients_dir(clients_dir)
+    name = _ask(name, "Business name", "--name")
+    number = _ask(number, "WhatsApp number (E.164, e.g. +34910000101)", "--number")
+    instructions = instructions or (
+        click.prompt("Assistant instructions")
+        if sys.stdin.isatty()
+        else f"You are the WhatsApp assistant of {name}. Answer briefly and kindly."
+    )
+    fields = {"model": model} if model else {}
+    try:
+        path = create_client_file(
+            directory, NewClient(client_id, name, number, instructions, **fields)
+        )
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {path}\n")
+    click.echo(NEXT_STEPS.format(id=client_id, path=path))
+
+
+NEXT_STEPS = """Next steps:
+  1. Review {path} (profile, limits, knowledge files) and run `horizon validate`.
+  2. git switch -c add-{id} && git add {path} && git commit -m "Add client {id}"
+  3. git push -u origin add-{id}, then open a pull request.
+     CI validates the file and comments the plan (`horizon reconcile --dry-run`):
+     expect `+ whatsapp_sender` for the new number, and a knowledge store if you add files.
+  4. Merging applies the plan; the webhook serves the new number after its reload."""

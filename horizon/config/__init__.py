@@ -1,0 +1,1 @@
+"""Client files: loading, validation, the Fleet they form, and the schema they follow."""

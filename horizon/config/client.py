@@ -1,0 +1,250 @@
+"""The client file format: strict, frozen pydantic models that `schema.json` is generated from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+CLIENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$"
+CLIENT_ID_RE = re.compile(CLIENT_ID_PATTERN)
+DEFAULT_MODEL = "gpt-5.4-mini"
+
+# Twilio's Messaging v2 sender profile accepts exactly these verticals.
+VERTICALS = (
+    "Alcohol",
+    "Automotive",
+    "Beauty, Spa and Salon",
+    "Clothing and Apparel",
+    "Education",
+    "Entertainment",
+    "Event Planning and Service",
+    "Finance and Banking",
+    "Food and Grocery",
+    "Hotel and Lodging",
+    "Matrimony Service",
+    "Medical and Health",
+    "Non-profit",
+    "Online Gambling",
+    "OTC Drugs",
+    "Other",
+    "Physical Gambling",
+    "Professional Services",
+    "Public Service",
+    "Restaurant",
+    "Shopping and Retail",
+    "Travel and Transportation",
+)
+Vertical = Literal[VERTICALS]  # type: ignore[valid-type]
+
+# Files OpenAI's file_search can index.
+KNOWLEDGE_SUFFIXES = frozenset(
+    {".c", ".cpp", ".cs", ".css", ".doc", ".docx", ".go", ".html", ".java", ".js", ".json"}
+    | {".md", ".pdf", ".php", ".pptx", ".py", ".rb", ".sh", ".tex", ".ts", ".txt"}
+)
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+
+
+def _e164(value: str) -> str:
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not a phone number ({exc._msg})") from None
+    canonical = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{value!r} is not a valid phone number for its country code")
+    if canonical != value:
+        raise ValueError(f"{value!r} is not in E.164 form; write {canonical!r}")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL_RE.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL_RE.match(value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _knowledge_file(name: str, info: ValidationInfo) -> str:
+    """A knowledge file must be indexable, exist, and stay inside the repository.
+
+    The validation context carries `base_dir` (the client file's folder) and `repo_root`
+    (an already resolved path); without them only the file type is checked.
+    """
+    if Path(name).suffix.lower() not in KNOWLEDGE_SUFFIXES:
+        raise ValueError(f"{name!r}: file_search cannot index this file type")
+    context = info.context or {}
+    base, root = context.get("base_dir"), context.get("repo_root")
+    if base is None or root is None:
+        return name
+    if Path(name).is_absolute():
+        raise ValueError(f"{name!r} must be a path relative to the client file")
+    resolved = (Path(base) / name).resolve()
+    if not resolved.is_relative_to(root):
+        raise ValueError(f"{name!r} points outside the repository")
+    if not resolved.is_file():
+        raise ValueError(f"{name!r} does not exist (looked for {resolved})")
+    return name
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+KnowledgeFile = Annotated[Text, AfterValidator(_knowledge_file)]
+E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$"), AfterValidator(_e164)]
+Email = Annotated[str, Field(max_length=128), AfterValidator(_email)]
+Url = Annotated[str, Field(max_length=256), AfterValidator(_url)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Assistant(_Strict):
+    """How the client's assistant answers: sent with every OpenAI Responses call."""
+
+    model: Text = Field(
+        default=DEFAULT_MODEL,
+        description="OpenAI model that answers this client's users.",
+        examples=[DEFAULT_MODEL],
+    )
+    instructions: Annotated[Text, Field(max_length=32_000)] = Field(
+        description="System instructions; the first line is a good place for the persona.",
+        examples=["You are the assistant of Pizzería Roma. Answer briefly and kindly."],
+    )
+    temperature: float | None = Field(
+        default=None, ge=0, le=2, description="Sampling temperature, 0 to 2."
+    )
+    max_output_tokens: int | None = Field(
+        default=None, ge=16, le=128_000, description="Upper bound on each reply's tokens."
+    )
+    knowledge: tuple[KnowledgeFile, ...] = Field(
+        default=(),
+        strict=False,  # YAML gives lists; items stay strictly strings
+        description="Files the assistant can search, relative to the client file; "
+        "uploaded to an OpenAI vector store.",
+        examples=[["pizzeria-roma/menu.md"]],
+    )
+    fallback_message: Annotated[Text, Field(max_length=1600)] = Field(
+        default="Sorry, I can't answer right now. Please try again in a few minutes.",
+        description="Sent when the assistant cannot answer after retries.",
+    )
+    paused_message: Annotated[Text, Field(max_length=1600)] = Field(
+        default="This number is not answering messages at the moment.",
+        description="Sent instead of an answer while `enabled` is false.",
+    )
+    memory_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Start a fresh conversation after this many days of silence.",
+    )
+
+    @field_validator("knowledge")
+    @classmethod
+    def _knowledge_listed_once(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return names
+
+
+class Profile(_Strict):
+    """The WhatsApp business profile shown to users (Twilio sender profile)."""
+
+    about: Annotated[str, Field(max_length=139)] | None = Field(
+        default=None, description="Short status line, at most 139 characters."
+    )
+    description: Annotated[str, Field(max_length=512)] | None = Field(
+        default=None, description="Longer description of the business."
+    )
+    address: Annotated[str, Field(max_length=256)] | None = Field(
+        default=None, description="Street address."
+    )
+    emails: tuple[Email, ...] = Field(
+        default=(), strict=False, max_length=2, description="Contact emails."
+    )
+    websites: tuple[Url, ...] = Field(
+        default=(), strict=False, max_length=2, description="Up to two http(s) websites."
+    )
+    vertical: Vertical | None = Field(
+        default=None, description="Business category, as WhatsApp lists them."
+    )
+
+
+class Limits(_Strict):
+    """Guards against abuse and runaway spend."""
+
+    user_messages_per_hour: int = Field(
+        default=30, ge=1, le=10_000, description="Messages one user may send per hour."
+    )
+    monthly_budget_usd: float = Field(
+        default=50, ge=0, le=1_000_000, description="Estimated OpenAI spend cap per month."
+    )
+
+
+MetadataKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+class ClientSpec(_Strict):
+    """One client: the content of `clients/<id>.yaml` (the id is the file name)."""
+
+    model_config = ConfigDict(
+        title="Horizon client",
+        json_schema_extra={
+            "description": "One business served by Horizon. The file name (without .yaml) "
+            "is the client id: lowercase letters, digits and '-', 3-48 characters."
+        },
+    )
+
+    name: Annotated[Text, Field(max_length=100)] = Field(
+        description="Business name, shown in plans and logs.", examples=["Pizzería Roma"]
+    )
+    number: E164 = Field(
+        description="WhatsApp sender number in E.164 form; unique across clients.",
+        examples=["+34910000101"],
+    )
+    channel: Literal["whatsapp", "sms"] = Field(default="whatsapp", description="Channel.")
+    enabled: bool = Field(
+        default=True, description="false keeps resources but answers with paused_message."
+    )
+    assistant: Assistant
+    profile: Profile = Field(default_factory=Profile)
+    limits: Limits = Field(default_factory=Limits)
+    metadata: dict[MetadataKey, Annotated[str, Field(max_length=512)]] = Field(
+        default_factory=dict,
+        description="Free-form strings for the agency (owner, plan, contact…).",
+        examples=[{"owner": "ana@agency.example", "plan": "basic"}],
+    )
+
+
+class Client(ClientSpec):
+    """A validated client with its id and the file it came from."""
+
+    id: str
+    path: Path
+
+    @classmethod
+    def from_spec(cls, spec: ClientSpec, client_id: str, path: Path) -> Client:
+        fields = {name: getattr(spec, name) for name in ClientSpec.model_fields}
+        return cls.model_construct(id=client_id, path=path, **fields)
+
+    def knowledge_paths(self) -> list[Path]:
+        """The knowledge files as paths on disk."""
+        return [self.path.parent / name for name in self.assistant.knowledge]

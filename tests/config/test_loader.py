@@ -1,0 +1,251 @@
+"""Every broken client file in tests/data/broken is reported with file, line and field."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from horizon.cli import main
+from horizon.config.loader import load_fleet
+
+DATA = Path(__file__).parent.parent / "data"
+BROKEN = DATA / "broken"
+
+# case -> (file the error names, line, field path, words the message must contain)
+CASES: dict[str, tuple[str, int, str, str]] = {
+    "unknown-top-key.yaml": ("unknown-top-key.yaml", 3, "chanel", "did you mean 'channel'"),
+    "unknown-nested-key.yaml": (
+        "unknown-nested-key.yaml",
+        5,
+        "assistant.temprature",
+        "did you mean 'temperature'",
+    ),
+    "missing-name.yaml": ("missing-name.yaml", 1, "name", "required field is missing"),
+    "missing-instructions.yaml": (
+        "missing-instructions.yaml",
+        3,
+        "assistant.instructions",
+        "required field is missing",
+    ),
+    "missing-assistant.yaml": ("missing-assistant.yaml", 1, "assistant", "required"),
+    "number-not-e164.yaml": ("number-not-e164.yaml", 2, "number", "pattern"),
+    "number-not-canonical.yaml": ("number-not-canonical.yaml", 2, "number", "pattern"),
+    "number-invalid.yaml": ("number-invalid.yaml", 2, "number", "not a valid phone number"),
+    "number-unquoted.yaml": ("number-unquoted.yaml", 2, "number", "put the value in quotes"),
+    "number-duplicate.yaml": (
+        "number-duplicate.yaml",
+        2,
+        "number",
+        "already the number of {dir}/000-valid.yaml:2",
+    ),
+    "channel-unknown.yaml": ("channel-unknown.yaml", 3, "channel", "'whatsapp' or 'sms'"),
+    "enabled-not-bool.yaml": ("enabled-not-bool.yaml", 3, "enabled", "must be true or false"),
+    "temperature-too-high.yaml": (
+        "temperature-too-high.yaml",
+        5,
+        "assistant.temperature",
+        "less than or equal to 2",
+    ),
+    "max-tokens-too-low.yaml": (
+        "max-tokens-too-low.yaml",
+        5,
+        "assistant.max_output_tokens",
+        "greater than or equal to 16",
+    ),
+    "max-tokens-string.yaml": (
+        "max-tokens-string.yaml",
+        5,
+        "assistant.max_output_tokens",
+        "must be a whole number",
+    ),
+    "knowledge-missing-file.yaml": (
+        "knowledge-missing-file.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "does not exist",
+    ),
+    "knowledge-outside-repo.yaml": (
+        "knowledge-outside-repo.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "outside the repository",
+    ),
+    "knowledge-file-type.yaml": (
+        "knowledge-file-type.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "cannot index this file type",
+    ),
+    "knowledge-listed-twice.yaml": (
+        "knowledge-listed-twice.yaml",
+        6,
+        "assistant.knowledge",
+        "listed more than once: knowledge-listed-twice/menu.md",
+    ),
+    "memory-days-zero.yaml": (
+        "memory-days-zero.yaml",
+        5,
+        "assistant.memory_days",
+        "greater than or equal to 1",
+    ),
+    "profile-vertical.yaml": ("profile-vertical.yaml", 6, "profile.vertical", "'Restaurant'"),
+    "profile-email.yaml": (
+        "profile-email.yaml",
+        8,
+        "profile.emails[1]",
+        "'not-an-email' is not an email address",
+    ),
+    "profile-website.yaml": ("profile-website.yaml", 6, "profile.websites[0]", "http(s) URL"),
+    "profile-about-too-long.yaml": (
+        "profile-about-too-long.yaml",
+        6,
+        "profile.about",
+        "at most 139 characters",
+    ),
+    "limits-negative-budget.yaml": (
+        "limits-negative-budget.yaml",
+        6,
+        "limits.monthly_budget_usd",
+        "greater than or equal to 0",
+    ),
+    "limits-zero-per-hour.yaml": (
+        "limits-zero-per-hour.yaml",
+        6,
+        "limits.user_messages_per_hour",
+        "greater than or equal",
+    ),
+    "metadata-not-string.yaml": (
+        "metadata-not-string.yaml",
+        7,
+        "metadata.vip",
+        "not bool False; put the value in quotes",
+    ),
+    "duplicate-key.yaml": (
+        "duplicate-key.yaml",
+        5,
+        "name",
+        "duplicate key 'name' (first defined on line 1)",
+    ),
+    "not-a-mapping.yaml": ("not-a-mapping.yaml", 1, "(root)", "mapping of fields, not a list"),
+    "empty.yaml": ("empty.yaml", 1, "(file)", "file is empty"),
+    "comments-only.yaml": ("comments-only.yaml", 1, "(file)", "file is empty"),
+    "yaml-syntax.yaml": ("yaml-syntax.yaml", 5, "(yaml)", "YAML syntax error"),
+    "assistant-not-mapping.yaml": (
+        "assistant-not-mapping.yaml",
+        3,
+        "assistant",
+        "must be a mapping of fields, not str",
+    ),
+    "instructions-blank.yaml": (
+        "instructions-blank.yaml",
+        4,
+        "assistant.instructions",
+        "at least 1 character",
+    ),
+    "Bad_Id.yaml": ("Bad_Id.yaml", 1, "id", "client id 'Bad_Id'"),
+    "non-utf8.yaml": ("non-utf8.yaml", 1, "(file)", "not UTF-8: byte 0xe9"),
+    "notes.txt": ("notes.txt", 1, "(file)", "only .yaml or .yml files"),
+    "twin-ids": ("twin.yml", 1, "id", "client id 'twin' is also defined by {dir}/twin.yaml"),
+}
+
+
+def make_clients_dir(tmp_path: Path, case: str) -> Path:
+    """A clients/ directory holding one valid client and the broken case."""
+    clients = tmp_path / "repo" / "clients"
+    clients.mkdir(parents=True)
+    shutil.copy(DATA / "valid" / "000-valid.yaml", clients)
+    source = BROKEN / case
+    if source.is_dir():
+        shutil.copytree(source, clients, dirs_exist_ok=True)
+    else:
+        shutil.copy(source, clients)
+        knowledge = BROKEN / Path(case).stem
+        if knowledge.is_dir():
+            shutil.copytree(knowledge, clients / knowledge.name)
+    (tmp_path / "outside.md").write_text("# not part of the repository\n")
+    return clients
+
+
+def test_every_broken_case_is_listed() -> None:
+    knowledge_folders = {p.name for p in BROKEN.iterdir() if f"{p.name}.yaml" in CASES}
+    on_disk = {p.name for p in BROKEN.iterdir()} - knowledge_folders
+    assert on_disk == set(CASES)
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_file_is_reported_with_file_line_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    clients = make_clients_dir(tmp_path, case)
+    monkeypatch.chdir(clients.parent)
+    file, line, field, words = CASES[case]
+
+    result = CliRunner().invoke(main, ["validate", "-v"])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    errors = [row for row in result.stderr.splitlines() if row.startswith("clients/")]
+    prefix = f"clients/{file}:{line}:"
+    matching = [
+        row
+        for row in errors
+        if row.startswith(prefix)
+        and re.match(rf"^{re.escape(prefix)}\d+: {re.escape(field)}: ", row)
+    ]
+    assert matching, f"no error at {prefix} for {field}; got:\n" + "\n".join(errors)
+    assert any(words.format(dir="clients") in row for row in matching), matching
+    assert "clients/000-valid.yaml: OK" in result.stdout
+    assert re.search(r"^\d+ clients? OK, 1 file with \d+ errors?$", result.stderr, re.M)
+
+
+def test_valid_clients_load_into_the_fleet_beside_broken_ones(tmp_path: Path) -> None:
+    clients = make_clients_dir(tmp_path, "unknown-top-key.yaml")
+
+    result = load_fleet(clients)
+
+    assert [client.id for client in result.fleet] == ["000-valid"]
+    assert result.fleet.route("whatsapp:+34910000199").name == "Valid Bakery"
+    assert result.files == 2
+    assert {error.file for error in result.errors} == {str(clients / "unknown-top-key.yaml")}
+
+
+def test_all_errors_of_one_file_are_reported_at_once(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "many-faults.yaml").write_text(
+        'name: ""\nnumber: "12"\nchanel: sms\nassistant:\n  temperature: 9\n'
+    )
+
+    errors = load_fleet(clients).errors
+
+    assert [(error.line, error.path) for error in errors] == [
+        (1, "name"),
+        (2, "number"),
+        (3, "chanel"),
+        (4, "assistant.instructions"),
+        (5, "assistant.temperature"),
+    ]
+
+
+def test_missing_clients_directory_is_an_error(tmp_path: Path) -> None:
+    result = load_fleet(tmp_path / "nowhere")
+
+    assert not result.ok
+    assert "clients directory not found" in str(result.errors[0])
+
+
+def test_hidden_files_and_knowledge_folders_are_not_client_files(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    (clients / "000-valid").mkdir(parents=True)
+    shutil.copy(DATA / "valid" / "000-valid.yaml", clients)
+    (clients / ".gitkeep").write_text("")
+    (clients / "000-valid" / "notes.txt").write_text("knowledge")
+
+    result = load_fleet(clients)
+
+    assert result.ok and len(result.fleet) == 1
