@@ -1,0 +1,96 @@
+"""The retry policy: what is retried, how long it waits, and when it gives up."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from horizon.retry import RetryPolicy, VendorError, call, call_async
+
+
+class Flaky:
+    """Fails with the given errors, then returns "ok"."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def rate_limited(retry_after: float | None = None) -> VendorError:
+    return VendorError("openai", "slow down", status=429, retry_after=retry_after)
+
+
+def test_transient_errors_are_retried_until_success() -> None:
+    waits: list[float] = []
+    flaky = Flaky(rate_limited(), VendorError("twilio", "down", status=503), VendorError("x", "t"))
+
+    assert call(flaky, RetryPolicy(base_delay=0.1), sleep=waits.append) == "ok"
+    assert flaky.calls == 4
+    assert len(waits) == 3
+    assert 0.05 <= waits[0] <= 0.1 and 0.1 <= waits[1] <= 0.2 and 0.2 <= waits[2] <= 0.4
+
+
+def test_retry_after_is_the_least_wait() -> None:
+    waits: list[float] = []
+
+    call(Flaky(rate_limited(retry_after=3.0)), RetryPolicy(base_delay=0.1), sleep=waits.append)
+
+    assert waits == [3.0]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+def test_client_errors_are_raised_at_once(status: int) -> None:
+    flaky = Flaky(VendorError("twilio", "bad", status=status))
+
+    with pytest.raises(VendorError):
+        call(flaky, sleep=lambda _: None)
+    assert flaky.calls == 1
+
+
+def test_bugs_are_never_retried() -> None:
+    flaky = Flaky(KeyError("oops"))
+
+    with pytest.raises(KeyError):
+        call(flaky, sleep=lambda _: None)
+    assert flaky.calls == 1
+
+
+def test_attempts_and_budget_bound_the_retries() -> None:
+    by_attempts = Flaky(*[rate_limited()] * 10)
+    by_budget = Flaky(*[rate_limited(retry_after=4.0)] * 10)
+
+    with pytest.raises(VendorError):
+        call(by_attempts, RetryPolicy(attempts=3, base_delay=0.01), sleep=lambda _: None)
+    with pytest.raises(VendorError):
+        call(by_budget, RetryPolicy(budget=10.0), sleep=lambda _: None)
+
+    assert by_attempts.calls == 3
+    assert by_budget.calls == 3  # waits of 4 s + 4 s fit a 10 s budget; a third would not
+
+
+def test_async_retry_waits_without_blocking() -> None:
+    flaky = Flaky(rate_limited(), rate_limited())
+    waits: list[float] = []
+
+    async def attempt() -> str:
+        return flaky()
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    result = asyncio.run(call_async(attempt, RetryPolicy(base_delay=0.01), sleep=record))
+
+    assert result == "ok" and flaky.calls == 3 and len(waits) == 2
+
+
+def test_vendor_error_names_vendor_status_and_code() -> None:
+    error = VendorError("twilio", "Authenticate", status=401, code=20003)
+
+    assert str(error) == "twilio HTTP 401 20003: Authenticate"
+    assert not error.transient
