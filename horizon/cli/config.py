@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from horizon.config.loader import load_fleet
+from horizon.config.reference import START as REFERENCE_START
+from horizon.config.reference import reference_is_current, with_reference
 from horizon.config.scaffold import NewClient, ScaffoldError, create_client_file
 from horizon.config.schema import render_schema, schema_is_current
 from horizon.settings import Settings
@@ -49,7 +51,7 @@ def validate(clients_dir: Path | None, verbose: bool) -> None:
 
 
 @click.command()
-@click.option("--check", is_flag=True, help="Exit 1 if the file is stale instead of writing.")
+@click.option("--check", is_flag=True, help="Exit 1 if a file is stale instead of writing.")
 @click.option(
     "--path",
     "schema_path",
@@ -57,16 +59,31 @@ def validate(clients_dir: Path | None, verbose: bool) -> None:
     default=Path("schema.json"),
     show_default=True,
 )
-def schema(check: bool, schema_path: Path) -> None:
-    """Write schema.json from the client models (or check that it is current)."""
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("README.md"),
+    show_default=True,
+    help="Also keep this file's client reference table current, when it has one.",
+)
+def schema(check: bool, schema_path: Path, readme: Path) -> None:
+    """Write schema.json (and README's field reference) from the client models."""
+    has_reference = readme.is_file() and REFERENCE_START in readme.read_text(encoding="utf-8")
     if check:
-        if not schema_is_current(schema_path):
-            click.echo(f"{schema_path} is stale; run `horizon schema` and commit it", err=True)
+        stale = [] if schema_is_current(schema_path) else [schema_path]
+        if has_reference and not reference_is_current(readme):
+            stale.append(readme)
+        for path in stale:
+            click.echo(f"{path} is stale; run `horizon schema` and commit it", err=True)
+        if stale:
             sys.exit(1)
         click.echo(f"{schema_path} is current")
         return
     schema_path.write_text(render_schema(), encoding="utf-8")
     click.echo(f"wrote {schema_path}")
+    if has_reference:
+        readme.write_text(with_reference(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        click.echo(f"updated the client reference in {readme}")
 
 
 def _ask(value: str | None, prompt: str, flag: str) -> str:

@@ -220,7 +220,10 @@ class ClientSpec(_Strict):
         description="WhatsApp sender number in E.164 form; unique across clients.",
         examples=["+34910000101"],
     )
-    channel: Literal["whatsapp", "sms"] = Field(default="whatsapp", description="Channel.")
+    channel: Literal["whatsapp", "sms"] = Field(
+        default="whatsapp",
+        description="whatsapp: a Twilio WhatsApp sender; sms: a Twilio phone number.",
+    )
     enabled: bool = Field(
         default=True, description="false keeps resources but answers with paused_message."
     )

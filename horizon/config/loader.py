@@ -30,9 +30,14 @@ class LoadResult:
 
 
 @dataclass
-class _Loaded:
-    client: Client
-    number_at: tuple[int, int]  # (line, col) of `number`, for cross-file errors
+class FileResult:
+    """One client file: its client when valid, its errors, and where its number stands."""
+
+    path: Path
+    client: Client | None = None
+    errors: list[ConfigError] = field(default_factory=list)
+    number: str | None = None
+    number_at: tuple[int, int] = (1, 1)
 
 
 def load_fleet(clients_dir: str | Path) -> LoadResult:
@@ -43,7 +48,7 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
         return LoadResult(Fleet(), [error])
     repo_root = directory.resolve().parent  # resolved once: knowledge paths are checked against it
     errors: list[ConfigError] = []
-    loaded: list[_Loaded] = []
+    results: list[FileResult] = []
     seen_ids: dict[str, Path] = {}
     files = 0
     for path in sorted(directory.iterdir()):
@@ -56,13 +61,11 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
             continue
         seen_ids[path.stem] = path
         result = load_client(path, repo_root)
-        if isinstance(result, _Loaded):
-            loaded.append(result)
-        else:
-            errors.extend(result)
-    errors.extend(_duplicate_numbers(loaded))
+        results.append(result)
+        errors.extend(result.errors)
+    errors.extend(_duplicate_numbers(results))
     invalid_files = {error.file for error in errors}
-    clients = [item.client for item in loaded if str(item.client.path) not in invalid_files]
+    clients = [r.client for r in results if r.client and str(r.path) not in invalid_files]
     return LoadResult(Fleet(tuple(clients)), sorted(errors), files)
 
 
@@ -96,8 +99,9 @@ def _check_name(path: Path, seen_ids: dict[str, Path]) -> ConfigError | None:
     return None
 
 
-def load_client(path: Path, repo_root: Path) -> _Loaded | list[ConfigError]:
+def load_client(path: Path, repo_root: Path) -> FileResult:
     """Parse and validate one client file."""
+    result = FileResult(path)
     name = str(path)
     raw = path.read_bytes()
     try:
@@ -105,43 +109,38 @@ def load_client(path: Path, repo_root: Path) -> _Loaded | list[ConfigError]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return [ConfigError(name, line, col, "(file)", f"not UTF-8: byte 0x{raw[exc.start]:02x}")]
+        message = f"not UTF-8: byte 0x{raw[exc.start]:02x}"
+        result.errors.append(ConfigError(name, line, col, "(file)", message))
+        return result
     try:
         document = parse(text)
     except YamlSyntaxError as exc:
-        return [ConfigError(name, exc.line, exc.col, "(yaml)", exc.message)]
+        result.errors.append(ConfigError(name, exc.line, exc.col, "(yaml)", exc.message))
+        return result
     if document.data is None:
-        return [
-            ConfigError(
-                name,
-                1,
-                1,
-                "(file)",
-                "file is empty; a client needs name, number and assistant.instructions",
-            )
-        ]
+        message = "file is empty; a client needs name, number and assistant.instructions"
+        result.errors.append(ConfigError(name, 1, 1, "(file)", message))
+        return result
     if not isinstance(document.data, dict):
-        kind = type(document.data).__name__
         line, col = document.position(())
-        return [
-            ConfigError(
-                name,
-                line,
-                col,
-                "(root)",
-                f"a client file must be a mapping of fields, not a {kind}",
-            )
-        ]
-    errors = [_duplicate_key_error(name, document, *pair) for pair in document.duplicate_keys]
+        message = f"a client file must be a mapping of fields, not a {type(document.data).__name__}"
+        result.errors.append(ConfigError(name, line, col, "(root)", message))
+        return result
+    if isinstance(document.data.get("number"), str):
+        result.number = document.data["number"]
+        result.number_at = document.position(("number",))
+    result.errors += [
+        _duplicate_key_error(name, document, *pair) for pair in document.duplicate_keys
+    ]
     context = {"base_dir": path.parent, "repo_root": repo_root}
     try:
         spec = ClientSpec.model_validate(document.data, context=context)
     except ValidationError as exc:
-        errors.extend(_located(name, document, error) for error in exc.errors())
-        return errors
-    if errors:
-        return errors
-    return _Loaded(Client.from_spec(spec, path.stem, path), document.position(("number",)))
+        result.errors += [_located(name, document, error) for error in exc.errors()]
+        return result
+    if not result.errors:
+        result.client = Client.from_spec(spec, path.stem, path)
+    return result
 
 
 def _located(name: str, document: Document, error: dict) -> ConfigError:
@@ -163,25 +162,22 @@ def _duplicate_key_error(name: str, document: Document, key_node, first_node) ->
     )
 
 
-def _duplicate_numbers(loaded: list[_Loaded]) -> list[ConfigError]:
-    first: dict[str, _Loaded] = {}
+def _duplicate_numbers(results: list[FileResult]) -> list[ConfigError]:
+    """Errors for every file reusing a number; a valid file keeps it over a broken one."""
+    first: dict[str, FileResult] = {}
     errors = []
-    for item in loaded:
-        earlier = first.setdefault(item.client.number, item)
-        if earlier is item:
+    for result in sorted(results, key=lambda r: (bool(r.errors), r.path)):
+        if result.number is None:
             continue
-        line, col = item.number_at
-        first_line, _ = earlier.number_at
-        errors.append(
-            ConfigError(
-                str(item.client.path),
-                line,
-                col,
-                "number",
-                f"{item.client.number} is already the number of "
-                f"{earlier.client.path}:{first_line}; numbers must be unique",
-            )
+        earlier = first.setdefault(result.number, result)
+        if earlier is result:
+            continue
+        line, col = result.number_at
+        message = (
+            f"{result.number} is already the number of {earlier.path}:{earlier.number_at[0]}; "
+            "numbers must be unique"
         )
+        errors.append(ConfigError(str(result.path), line, col, "number", message))
     return errors
 
 

@@ -71,5 +71,5 @@ def _check(text: str, target: Path) -> None:
         draft = Path(scratch) / target.name
         draft.write_text(text, encoding="utf-8")
         result = load_client(draft, Path(scratch))
-    if isinstance(result, list):
-        raise ScaffoldError("; ".join(f"{error.path}: {error.message}" for error in result))
+    if result.errors:
+        raise ScaffoldError("; ".join(f"{error.path}: {error.message}" for error in result.errors))

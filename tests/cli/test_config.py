@@ -111,3 +111,16 @@ def test_python_dash_m_horizon_runs_the_cli() -> None:
 
     assert completed.returncode == 0
     assert completed.stdout.startswith("horizon, version ")
+
+
+def test_schema_check_fails_on_a_stale_readme_reference(repo_copy: Path) -> None:
+    readme = repo_copy / "README.md"
+    shutil.copy(REPO / "README.md", readme)
+    readme.write_text(readme.read_text().replace("Business name", "Company name"))
+    runner = CliRunner()
+
+    stale = runner.invoke(main, ["schema", "--check"])
+    runner.invoke(main, ["schema"])
+
+    assert stale.exit_code == 1 and "README.md is stale" in stale.stderr
+    assert readme.read_text() == (REPO / "README.md").read_text()

@@ -249,3 +249,19 @@ def test_hidden_files_and_knowledge_folders_are_not_client_files(tmp_path: Path)
     result = load_fleet(clients)
 
     assert result.ok and len(result.fleet) == 1
+
+
+def test_a_broken_file_reusing_a_number_takes_the_error_not_the_valid_owner(
+    tmp_path: Path,
+) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    shutil.copy(DATA / "valid" / "000-valid.yaml", clients / "zz-owner.yaml")
+    (clients / "aa-newcomer.yaml").write_text('name: New\nnumber: "+34910000199"\nchanel: x\n')
+
+    result = load_fleet(clients)
+
+    numbers = [error for error in result.errors if error.path == "number"]
+    assert [(e.file, e.line) for e in numbers] == [(str(clients / "aa-newcomer.yaml"), 2)]
+    assert "zz-owner.yaml:2" in numbers[0].message
+    assert [client.id for client in result.fleet] == ["zz-owner"]
