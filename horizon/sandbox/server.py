@@ -1,0 +1,131 @@
+"""Running the sandbox under uvicorn: in the foreground (the CLI) or on a background thread.
+
+    with start_in_thread() as sandbox:        # a free port on 127.0.0.1
+        os.environ.update(sandbox.env())      # TWILIO_API_BASE, OPENAI_BASE_URL, credentials
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from horizon.sandbox import DEFAULT_HOST
+from horizon.sandbox.app import create_app
+from horizon.sandbox.context import Sandbox
+from horizon.sandbox.options import SandboxOptions
+from horizon.sandbox.twilio_numbers import seed_numbers
+
+
+def sandbox_env(url: str, options: SandboxOptions) -> dict[str, str]:
+    """The environment that points Horizon (and the vendor SDKs) at a sandbox."""
+    return {
+        "TWILIO_API_BASE": url,
+        "OPENAI_BASE_URL": f"{url}/v1",
+        "TWILIO_ACCOUNT_SID": options.account_sid,
+        "TWILIO_AUTH_TOKEN": options.auth_token,
+        "OPENAI_API_KEY": options.openai_key,
+    }
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket first, so port 0 yields a known free port before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def prepare(options: SandboxOptions) -> tuple[Sandbox, uvicorn.Server]:
+    """The sandbox's world (numbers from the options seeded) and a server ready to run it."""
+    sandbox = Sandbox.from_options(options)
+    seed_numbers(sandbox, list(options.numbers))
+    config = uvicorn.Config(
+        create_app(sandbox),
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        backlog=4096,
+    )
+    return sandbox, uvicorn.Server(config)
+
+
+def run(options: SandboxOptions, sock: socket.socket) -> None:
+    """Serve on `sock` in the foreground until interrupted (Ctrl-C, SIGTERM)."""
+    sandbox, server = prepare(options)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sandbox.store.close()
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox serving on a background thread; `stop()` (or leaving `with`) shuts it down."""
+
+    url: str
+    options: SandboxOptions
+    sandbox: Sandbox
+    _server: uvicorn.Server
+    _thread: threading.Thread
+
+    @property
+    def twilio_api_base(self) -> str:
+        return self.url
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def env(self) -> dict[str, str]:
+        return sandbox_env(self.url, self.options)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.sandbox.store.close()
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_in_thread(
+    options: SandboxOptions | None = None,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    ready_timeout: float = 10.0,
+) -> RunningSandbox:
+    """Start a sandbox on `host:port` (0: a free port) and return once it accepts requests."""
+    options = options or SandboxOptions()
+    sock = bind(host, port)
+    sandbox, server = prepare(options)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="horizon-sandbox", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + ready_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sandbox.store.close()
+            raise RuntimeError("the sandbox did not start")
+        time.sleep(0.01)
+    return RunningSandbox(url_of(sock), options, sandbox, server, thread)
