@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "validate": "horizon.cli.config:validate",
     "schema": "horizon.cli.config:schema",
     "new": "horizon.cli.config:new",
+    "sandbox": "horizon.cli.sandbox:sandbox",
 }
 
 

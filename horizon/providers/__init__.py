@@ -1,0 +1,1 @@
+"""Each vendor behind one small protocol: the Twilio and OpenAI providers and their SDK clients."""
