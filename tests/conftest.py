@@ -1,0 +1,200 @@
+"""Shared fixtures: a sandbox on a free port that the real SDKs talk to, and a webhook receiver.
+
+    def test_something(sandbox):
+        client = sandbox.twilio()                 # twilio.rest.Client via horizon.providers.sdk
+        sandbox.inbound("+34600000001", "+34910000101", "hola")
+        assert sandbox.messages(direction="outbound-api") == [...]
+
+`sandbox` is one server for the whole run, emptied before each test; `start_sandbox(...)`
+starts a dedicated one with other options (timings, a state file, faults from the start).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from horizon.sandbox.options import SandboxOptions
+from horizon.sandbox.server import RunningSandbox, start_in_thread
+from horizon.settings import Settings
+
+
+@dataclass
+class SandboxHandle:
+    """A running sandbox: its URL, credentials, Horizon's SDK clients and the control API."""
+
+    running: RunningSandbox
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.url, timeout=30, trust_env=False)
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    @property
+    def options(self) -> SandboxOptions:
+        return self.running.options
+
+    @property
+    def account_sid(self) -> str:
+        return self.options.account_sid
+
+    @property
+    def auth_token(self) -> str:
+        return self.options.auth_token
+
+    @property
+    def openai_key(self) -> str:
+        return self.options.openai_key
+
+    def env(self) -> dict[str, str]:
+        """TWILIO_API_BASE, OPENAI_BASE_URL and the credentials, for a subprocess or monkeypatch."""
+        return self.running.env()
+
+    def settings(self, **overrides: str) -> Settings:
+        """Settings pointing here; overrides are by variable name (e.g. OPENAI_API_KEY)."""
+        return Settings(_env_file=None, **{**self.env(), **overrides})
+
+    def twilio(self, max_retries: int = 2, **overrides: str):
+        from horizon.providers.sdk import twilio_client
+
+        return twilio_client(self.settings(**overrides), max_retries=max_retries)
+
+    def openai(self, max_retries: int = 2, **overrides: str):
+        from horizon.providers.sdk import openai_client
+
+        return openai_client(self.settings(**overrides), max_retries=max_retries)
+
+    def control(self, method: str, name: str, json: dict | None = None) -> dict:
+        response = self.http.request(method, f"/__sandbox__/{name}", json=json)
+        response.raise_for_status()
+        return response.json()
+
+    def inbound(self, from_: str, to: str, body: str, **extra: object) -> dict:
+        """A user's message to `to`, delivered to its webhook; answers sid and webhook result."""
+        return self.control("POST", "inbound", {"from": from_, "to": to, "body": body, **extra})
+
+    def messages(self, **filters: str) -> list[dict]:
+        query = "&".join(f"{name}={value}" for name, value in filters.items())
+        return self.control("GET", f"messages?{query}")["messages"]
+
+    def requests(self) -> dict:
+        return self.control("GET", "requests")
+
+    def faults(self, **settings: object) -> dict:
+        return self.control("POST", "faults", settings)
+
+    def seed_numbers(self, *numbers: str) -> list[dict]:
+        return self.control("POST", "numbers", {"numbers": list(numbers)})["incoming_phone_numbers"]
+
+    def reset(self) -> None:
+        self.control("POST", "reset")
+
+    def close(self) -> None:
+        self.http.close()
+        self.running.stop()
+
+
+FAST = {"sender_online_after": 0.0, "status_step": 0.01}
+
+
+@pytest.fixture(scope="session")
+def _shared_sandbox() -> Iterator[SandboxHandle]:
+    handle = SandboxHandle(start_in_thread(SandboxOptions(**FAST)))
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def sandbox(_shared_sandbox: SandboxHandle) -> SandboxHandle:
+    """An empty sandbox: senders are ONLINE at once and messages move quickly."""
+    _shared_sandbox.reset()
+    return _shared_sandbox
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., SandboxHandle]]:
+    """Start dedicated sandboxes with other options; all are stopped after the test."""
+    started: list[SandboxHandle] = []
+
+    def start(**options: object) -> SandboxHandle:
+        handle = SandboxHandle(start_in_thread(SandboxOptions(**{**FAST, **options})))
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.close()
+
+
+@dataclass
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str]
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that records what it receives and answers `status`/`body`."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedRequest] = []
+        self.status, self.body = 200, "<Response/>"
+        self._arrived = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                receiver._record(ReceivedRequest("POST", self.path, dict(self.headers), form))
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "text/xml")
+                self.end_headers()
+                self.wfile.write(receiver.body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def _record(self, request: ReceivedRequest) -> None:
+        with self._arrived:
+            self.received.append(request)
+            self._arrived.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedRequest]:
+        """Block until `count` requests have arrived; return them all."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            return list(self.received)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
