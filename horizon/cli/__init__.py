@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "validate": "horizon.cli.config:validate",
     "schema": "horizon.cli.config:schema",
     "new": "horizon.cli.config:new",
+    "serve": "horizon.cli.serve:serve",
     "sandbox": "horizon.cli.sandbox:sandbox",
 }
 

@@ -1,0 +1,59 @@
+"""Schema migrations: a numbered list applied in order, recorded in `schema_migrations`.
+
+`schema.py` always describes the newest schema. Migration 1 creates it on an empty
+database; every later change to `schema.py` ships with a migration that brings an older
+database to the same shape and is a no-op where the change is already there (a fresh
+database gets it from migration 1).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from horizon.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _initial_schema(connection: Connection) -> None:
+    schema.metadata.create_all(connection, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial_schema),)
+
+
+def current_version(engine: Engine) -> int:
+    """The newest applied migration, 0 for an empty database."""
+    if not inspect(engine).has_table(schema.schema_migrations.name):
+        return 0
+    with engine.connect() as connection:
+        versions = connection.execute(select(schema.schema_migrations.c.version)).scalars()
+        return max(versions, default=0)
+
+
+def migrate(engine: Engine) -> list[Migration]:
+    """Apply every migration newer than the database, each in its own transaction."""
+    applied: list[Migration] = []
+    version = current_version(engine)
+    for migration in MIGRATIONS:
+        if migration.version <= version:
+            continue
+        with engine.begin() as connection:
+            migration.apply(connection)
+            schema.schema_migrations.create(connection, checkfirst=True)
+            connection.execute(
+                schema.schema_migrations.insert().values(
+                    version=migration.version, name=migration.name, applied_at=time.time()
+                )
+            )
+        applied.append(migration)
+    return applied

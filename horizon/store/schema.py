@@ -1,0 +1,113 @@
+"""The store's tables, as SQLAlchemy Core metadata: the current shape the migrations build.
+
+Times are epoch seconds (floats) so SQLite and PostgreSQL store and compare them alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Inbound messages as Twilio delivered them, and every outbound part Horizon sent.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sid", String(64), nullable=True, unique=True),
+    Column("direction", String(8), nullable=False),  # inbound | outbound
+    Column("client_id", String(48), nullable=True),  # None: an unrouted inbound message
+    Column("user_number", String(32), nullable=False),  # the end user, E.164
+    Column("client_number", String(32), nullable=False),  # the business number, E.164
+    Column("channel", String(16), nullable=False),  # whatsapp | sms
+    Column("body", Text, nullable=False, default=""),
+    Column("media", Text, nullable=True),  # JSON list of {"url", "content_type"}
+    # inbound: queued, answered, ignored, unrouted, failed; outbound: Twilio's statuses
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("turn_id", Integer, nullable=True),
+    Column("part", Integer, nullable=True),  # outbound: 1-based part of its reply
+    Column("input_tokens", Integer, nullable=True),
+    Column("output_tokens", Integer, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("answered_at", Float, nullable=True),  # inbound: when its reply was sent
+)
+Index("ix_messages_pair_time", messages.c.client_id, messages.c.user_number, messages.c.created_at)
+Index("ix_messages_client_time", messages.c.client_id, messages.c.created_at)
+
+# One turn answers one or more inbound messages of a (client, user) pair.
+turns = Table(
+    "turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(48), nullable=False),
+    Column("user_number", String(32), nullable=False),
+    # answer, fallback, paused, limit, opt_out, opt_in, silent
+    Column("kind", String(16), nullable=True),
+    Column("parts", Text, nullable=True),  # JSON list of the reply's parts, saved before sending
+    Column("parts_sent", Integer, nullable=False, default=0),
+    Column("model", String(64), nullable=True),
+    Column("response_id", String(64), nullable=True),
+    Column("input_tokens", Integer, nullable=False, default=0),
+    Column("output_tokens", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+)
+Index("ix_turns_client_time", turns.c.client_id, turns.c.started_at)
+
+# The work queue: inbound messages still to be answered, claimed by the turn answering them.
+work = Table(
+    "work",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("client_id", String(48), nullable=False),
+    Column("user_number", String(32), nullable=False),
+    Column("state", String(8), nullable=False),  # pending | claimed | done
+    Column("turn_id", Integer, ForeignKey("turns.id"), nullable=True),
+    Column("enqueued_at", Float, nullable=False),
+    Column("claimed_at", Float, nullable=True),
+    Column("done_at", Float, nullable=True),
+)
+Index("ix_work_state_pair", work.c.state, work.c.client_id, work.c.user_number)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("client_id", String(48), primary_key=True),
+    Column("user_number", String(32), primary_key=True),
+    Column("conversation_id", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_activity", Float, nullable=False),
+)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("client_id", String(48), primary_key=True),
+    Column("user_number", String(32), primary_key=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("keyword", String(32), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("applied_at", Float, nullable=False),
+)

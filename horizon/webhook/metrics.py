@@ -1,0 +1,73 @@
+"""Prometheus metrics of the webhook and its worker, labelled by client, on their own registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+class Metrics:
+    """Every metric Horizon exports; one instance per app, so tests never share counters."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.inbound = Counter(
+            "horizon_inbound_messages",
+            "Inbound messages by outcome (stored, duplicate, unrouted, rejected).",
+            ["client", "outcome"],
+            registry=r,
+        )
+        self.ack_seconds = Histogram(
+            "horizon_inbound_ack_seconds",
+            "Time to store and acknowledge an inbound message.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=r,
+        )
+        self.replies = Counter(
+            "horizon_replies",
+            "Turns by kind (answer, fallback, paused, limit, opt_out…).",
+            ["client", "kind"],
+            registry=r,
+        )
+        self.reply_seconds = Histogram(
+            "horizon_reply_seconds",
+            "From the first message of a turn to its last part sent.",
+            ["client"],
+            buckets=(0.5, 1, 2, 3, 5, 8, 13, 21, 34, 60, 120),
+            registry=r,
+        )
+        self.parts_sent = Counter(
+            "horizon_outbound_parts", "Message parts sent through Twilio.", ["client"], registry=r
+        )
+        self.vendor_errors = Counter(
+            "horizon_vendor_errors",
+            "Vendor calls that failed after retries.",
+            ["client", "vendor"],
+            registry=r,
+        )
+        self.tokens = Counter(
+            "horizon_model_tokens", "Model tokens used.", ["client", "kind"], registry=r
+        )
+        self.statuses = Counter(
+            "horizon_delivery_statuses",
+            "Delivery status callbacks by status.",
+            ["status"],
+            registry=r,
+        )
+        self.pairs_active = Gauge(
+            "horizon_conversations_active",
+            "(client, user) pairs with unanswered messages.",
+            registry=r,
+        )
+        self.config_reloads = Counter(
+            "horizon_config_reloads",
+            "Config reloads by result (applied, rejected).",
+            ["result"],
+            registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,129 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics, and the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+
+import falcon
+from falcon.asgi import Request, Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from horizon.config.client import Client
+from horizon.store.aio import AsyncStore
+from horizon.webhook.metrics import CONTENT_TYPE_LATEST, Metrics
+from horizon.webhook.routing import Routing
+
+
+class HealthResource:
+    """GET /healthz: the process is up."""
+
+    async def on_get(self, req: Request, resp: Response) -> None:
+        resp.media = {"status": "ok"}
+
+
+class ReadyResource:
+    """GET /readyz: the config is loaded and the store answers."""
+
+    def __init__(self, routing: Routing, store: AsyncStore) -> None:
+        self.routing, self.store = routing, store
+
+    async def on_get(self, req: Request, resp: Response) -> None:
+        loaded = self.routing.current
+        try:
+            await asyncio.wait_for(self.store.ping(), timeout=2.0)
+            store_ok, problem = True, None
+        except (SQLAlchemyError, TimeoutError) as error:
+            store_ok, problem = False, f"store unreachable: {type(error).__name__}"
+        ready = store_ok and len(loaded.fleet) > 0
+        if not len(loaded.fleet):
+            problem = problem or "no clients loaded"
+        resp.status = falcon.HTTP_200 if ready else falcon.HTTP_503
+        resp.media = {
+            "status": "ready" if ready else "not ready",
+            "clients": len(loaded.fleet),
+            "commit": loaded.commit,
+            "store": "ok" if store_ok else "unreachable",
+            "problem": problem,
+        }
+
+
+class MetricsResource:
+    """GET /metrics: Prometheus text exposition."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def on_get(self, req: Request, resp: Response) -> None:
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = self.metrics.exposition()
+
+
+class AdminAuth:
+    """Bearer HORIZON_ADMIN_TOKEN for /api/*; without the setting the API stays closed."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def check(self, req: Request) -> None:
+        if not self.token:
+            raise falcon.HTTPForbidden(description="set HORIZON_ADMIN_TOKEN to use /api")
+        scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), self.token):
+            raise falcon.HTTPUnauthorized(
+                description="a valid 'Authorization: Bearer <HORIZON_ADMIN_TOKEN>' is required",
+                challenges=["Bearer"],
+            )
+
+
+def describe_client(client: Client) -> dict:
+    """What /api/clients shows of a client: its routing and limits, not its prompt."""
+    return {
+        "id": client.id,
+        "name": client.name,
+        "number": client.number,
+        "channel": client.channel,
+        "enabled": client.enabled,
+        "model": client.assistant.model,
+        "knowledge": list(client.assistant.knowledge),
+        "memory_days": client.assistant.memory_days,
+        "limits": client.limits.model_dump(),
+        "metadata": dict(client.metadata),
+    }
+
+
+class ClientsResource:
+    """GET /api/clients: the loaded clients and the config's git commit."""
+
+    def __init__(self, routing: Routing, auth: AdminAuth) -> None:
+        self.routing, self.auth = routing, auth
+
+    async def on_get(self, req: Request, resp: Response) -> None:
+        self.auth.check(req)
+        loaded = self.routing.current
+        resp.media = {
+            "commit": loaded.commit,
+            "clients": [describe_client(client) for client in loaded.fleet],
+        }
+
+
+class ReloadResource:
+    """POST /api/reload: re-read clients/, swap the routing table only if it is valid."""
+
+    def __init__(self, routing: Routing, auth: AdminAuth, metrics: Metrics) -> None:
+        self.routing, self.auth, self.metrics = routing, auth, metrics
+
+    async def on_post(self, req: Request, resp: Response) -> None:
+        self.auth.check(req)
+        if self.routing.clients_dir is None:
+            raise falcon.HTTPConflict(description="this webhook was not started from a directory")
+        errors = await asyncio.to_thread(self.routing.reload)
+        self.metrics.config_reloads.labels("rejected" if errors else "applied").inc()
+        loaded = self.routing.current
+        resp.status = falcon.HTTP_422 if errors else falcon.HTTP_200
+        resp.media = {
+            "applied": not errors,
+            "errors": [str(error) for error in errors],
+            "clients": len(loaded.fleet),
+            "commit": loaded.commit,
+        }

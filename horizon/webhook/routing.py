@@ -1,0 +1,91 @@
+"""The routing table (number -> client): built from the committed config, swapped whole on reload.
+
+A broken config never replaces a good one: its errors are logged and returned, and the
+old table keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from horizon.config.errors import ConfigError
+from horizon.config.fleet import Fleet
+from horizon.config.loader import load_fleet
+from horizon.webhook.logs import log_event
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One validated config: its Fleet and the git commit it was read at (if in git)."""
+
+    fleet: Fleet
+    commit: str | None = None
+
+
+class Routing:
+    """Holds the current `Loaded`; readers take `routing.current` once per request."""
+
+    def __init__(self, fleet: Fleet, clients_dir: str | Path | None = None) -> None:
+        self.clients_dir = Path(clients_dir) if clients_dir is not None else None
+        commit = config_commit(self.clients_dir) if self.clients_dir else None
+        self.current = Loaded(fleet, commit)
+
+    @property
+    def fleet(self) -> Fleet:
+        return self.current.fleet
+
+    def reload(self) -> list[ConfigError]:
+        """Re-read and validate the clients directory; swap only if it is valid."""
+        if self.clients_dir is None:
+            return []
+        result = load_fleet(self.clients_dir)
+        if result.errors:
+            for error in result.errors:
+                log_event("config_rejected", level=40, error=str(error))
+            return list(result.errors)
+        self.current = Loaded(result.fleet, config_commit(self.clients_dir))
+        log_event("config_applied", clients=len(result.fleet), commit=self.current.commit)
+        return []
+
+
+def config_commit(directory: Path) -> str | None:
+    """The git commit the clients directory is checked out at, or None outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _snapshot(directory: Path) -> tuple:
+    """What changes when a client file or knowledge file is edited, added or removed."""
+    entries = []
+    for path in sorted(directory.rglob("*")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
+
+
+async def watch(routing: Routing, interval: float = 2.0) -> None:
+    """Reload whenever the clients directory changes (`horizon serve --reload-config`)."""
+    if routing.clients_dir is None:
+        return
+    seen = await asyncio.to_thread(_snapshot, routing.clients_dir)
+    while True:
+        await asyncio.sleep(interval)
+        now = await asyncio.to_thread(_snapshot, routing.clients_dir)
+        if now != seen:
+            seen = now
+            await asyncio.to_thread(routing.reload)

@@ -1,0 +1,195 @@
+"""Assembling and running the webhook: store, routing, worker and app from Settings.
+
+with start_in_thread(settings) as webhook:     # a free port on 127.0.0.1
+    print(webhook.url)                          # also the public URL when none is set
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import falcon.asgi
+import uvicorn
+
+from horizon.config.errors import ConfigError
+from horizon.config.loader import load_fleet
+from horizon.providers.sdk import async_openai_client
+from horizon.providers.sdk_async import async_twilio_client
+from horizon.retry import RetryPolicy
+from horizon.settings import Settings
+from horizon.store.aio import AsyncStore
+from horizon.store.store import Store
+from horizon.webhook.app import create_app
+from horizon.webhook.metrics import Metrics
+from horizon.webhook.routing import Routing, watch
+from horizon.worker.messenger import Messenger
+from horizon.worker.model import AssistantModel
+from horizon.worker.reply_worker import ReplyWorker, WorkerOptions
+from horizon.worker.turn import TurnRunner
+
+MODEL_TIMEOUT = 60.0  # far below the OpenAI SDK's 600 s: a user is waiting
+WORKER_POLICY = RetryPolicy(attempts=6, base_delay=0.25, max_delay=8.0, budget=40.0)
+
+
+class InvalidConfig(Exception):
+    """The clients directory does not validate; the webhook does not start on it."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} error(s) in the client files")
+
+
+@dataclass
+class Webhook:
+    """Everything `horizon serve` runs: the ASGI app and the parts it was built from."""
+
+    app: falcon.asgi.App
+    store: AsyncStore
+    routing: Routing
+    worker: ReplyWorker
+    metrics: Metrics
+
+
+def build_webhook(
+    settings: Settings,
+    *,
+    options: WorkerOptions | None = None,
+    reload_config: bool = False,
+) -> Webhook:
+    """Load and validate the clients, open (and migrate) the store, wire worker and app."""
+    loaded = load_fleet(settings.clients_dir)
+    if loaded.errors:
+        raise InvalidConfig(sorted(loaded.errors))
+    routing = Routing(loaded.fleet, settings.clients_dir)
+    public_url = settings.require("public_url", "to check signatures and receive callbacks")
+    openai = async_openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
+    twilio = async_twilio_client(settings)
+    store = AsyncStore(Store.open(settings.database_url))
+    metrics = Metrics()
+    messenger = Messenger(twilio, f"{public_url.rstrip('/')}/twilio/status", WORKER_POLICY)
+    model = AssistantModel(openai, store, WORKER_POLICY)
+    turns = TurnRunner(store, lambda: routing.fleet, model, messenger, metrics)
+    worker = ReplyWorker(store, turns, metrics, options)
+    background: list[asyncio.Task] = []
+
+    async def start_watching() -> None:
+        if reload_config:
+            background.append(asyncio.get_running_loop().create_task(watch(routing)))
+
+    async def close() -> None:
+        for task in background:
+            task.cancel()
+        await messenger.close()
+        await openai.close()
+        await asyncio.to_thread(store.close)
+
+    app = create_app(
+        settings,
+        store,
+        routing,
+        worker=worker,
+        metrics=metrics,
+        on_startup=[start_watching],
+        on_shutdown=[close],
+    )
+    return Webhook(app, store, routing, worker, metrics)
+
+
+def server_for(webhook: Webhook) -> uvicorn.Server:
+    config = uvicorn.Config(
+        webhook.app,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        backlog=4096,
+    )
+    return uvicorn.Server(config)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind first, so port 0 yields a known free port before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(settings: Settings, host: str, port: int, *, reload_config: bool = False) -> None:
+    """Run in the foreground until SIGINT/SIGTERM (`horizon serve`)."""
+    sock = bind(host, port)
+    if not settings.public_url:
+        settings = settings.model_copy(update={"public_url": url_of(sock)})
+    server = server_for(build_webhook(settings, reload_config=reload_config))
+    server.run(sockets=[sock])
+
+
+@dataclass
+class RunningWebhook:
+    """A webhook serving on a background thread; `stop()` (or leaving `with`) shuts it down."""
+
+    url: str
+    public_url: str
+    webhook: Webhook
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=timeout)
+
+    def __enter__(self) -> RunningWebhook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_in_thread(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    options: WorkerOptions | None = None,
+    ready_timeout: float = 10.0,
+) -> RunningWebhook:
+    """Start the webhook on `host:port` (0: a free port); returns once it accepts requests.
+
+    Without HORIZON_PUBLIC_URL the bound URL is used as the public URL, so point the
+    senders' webhooks (reconcile) at `running.public_url`.
+    """
+    sock = bind(host, port)
+    url = url_of(sock)
+    if not settings.public_url:
+        settings = settings.model_copy(update={"public_url": url})
+    try:
+        webhook = build_webhook(settings, options=options)
+    except Exception:
+        sock.close()
+        raise
+    server = server_for(webhook)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="horizon-webhook", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + ready_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the webhook did not start")
+        time.sleep(0.01)
+    return RunningWebhook(url, str(settings.public_url), webhook, server, thread)

@@ -1,0 +1,125 @@
+"""Twilio's two webhooks: inbound messages (stored, then acknowledged) and delivery statuses."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Protocol
+
+import falcon
+from falcon.asgi import Request, Response
+
+from horizon.store.aio import AsyncStore
+from horizon.store.records import InboundMessage, Media
+from horizon.webhook.logs import log_event
+from horizon.webhook.metrics import Metrics
+from horizon.webhook.routing import Routing
+from horizon.webhook.twilio_requests import SignatureCheck, read_form, required
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+MAX_MEDIA = 10
+_ADDRESS = re.compile(r"^(?:whatsapp:)?\+?[0-9]{4,15}$")
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+
+
+class Notifier(Protocol):
+    """What the inbound webhook tells about a stored message: the worker's `notify`."""
+
+    def notify(self, client_id: str, user_number: str) -> None: ...
+
+
+def _number(address: str, field: str) -> str:
+    if not _ADDRESS.match(address):
+        raise falcon.HTTPBadRequest(description=f"{field} is not a phone address: {address!r}")
+    return address.removeprefix("whatsapp:")
+
+
+def _media(form: dict[str, str]) -> tuple[Media, ...]:
+    try:
+        count = int(form.get("NumMedia") or 0)
+    except ValueError:
+        raise falcon.HTTPBadRequest(description="NumMedia is not a number") from None
+    if not 0 <= count <= MAX_MEDIA:
+        raise falcon.HTTPBadRequest(description=f"NumMedia must be 0 to {MAX_MEDIA}")
+    return tuple(
+        Media(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}") or "unknown/unknown")
+        for i in range(count)
+    )
+
+
+class InboundResource:
+    """POST /twilio/inbound: validate, route by To, store durably (de-duplicated), ack at once."""
+
+    def __init__(
+        self,
+        signature: SignatureCheck,
+        routing: Routing,
+        store: AsyncStore,
+        worker: Notifier | None,
+        metrics: Metrics,
+    ) -> None:
+        self.signature, self.routing, self.store = signature, routing, store
+        self.worker, self.metrics = worker, metrics
+
+    async def on_post(self, req: Request, resp: Response) -> None:
+        started = time.perf_counter()
+        form = await read_form(req)
+        self.signature.verify(req, form)
+        sid, from_, to = required(form, "MessageSid", "From", "To")
+        if not _SID.match(sid):
+            raise falcon.HTTPBadRequest(description=f"MessageSid is not a Twilio sid: {sid!r}")
+        user, number = _number(from_, "From"), _number(to, "To")
+        client = self.routing.fleet.route(number)
+        message = InboundMessage(
+            sid=sid,
+            user_number=user,
+            client_number=number,
+            channel="whatsapp" if to.startswith("whatsapp:") else "sms",
+            body=form.get("Body", ""),
+            client_id=client.id if client else None,
+            media=_media(form),
+            received_at=time.time(),
+        )
+        stored = await self.store.record_inbound(message)
+        outcome = "duplicate" if not stored else ("stored" if client else "unrouted")
+        if stored and client and self.worker is not None:
+            self.worker.notify(client.id, user)
+        resp.content_type = "text/xml"
+        resp.text = EMPTY_TWIML
+        label = client.id if client else "(unrouted)"
+        self.metrics.inbound.labels(label, outcome).inc()
+        self.metrics.ack_seconds.observe(time.perf_counter() - started)
+        log_event(
+            f"inbound_{outcome}",
+            level=30 if outcome == "unrouted" else 20,
+            client=client.id if client else None,
+            sid=sid,
+            user=user,
+            to=number,
+            media=len(message.media) or None,
+        )
+
+
+class StatusResource:
+    """POST /twilio/status: a delivery status for an outbound part; never reaches the model."""
+
+    def __init__(self, signature: SignatureCheck, store: AsyncStore, metrics: Metrics) -> None:
+        self.signature, self.store, self.metrics = signature, store, metrics
+
+    async def on_post(self, req: Request, resp: Response) -> None:
+        form = await read_form(req)
+        self.signature.verify(req, form)
+        sid, status = required(form, "MessageSid", "MessageStatus")
+        status = status.lower()
+        error = form.get("ErrorCode") or None
+        known = await self.store.update_status(sid, status, error)
+        self.metrics.statuses.labels(status).inc()
+        log_event(
+            "delivery_status",
+            sid=sid,
+            status=status,
+            error=error,
+            known=known or None,
+            level=30 if status in ("failed", "undelivered") else 20,
+        )
+        resp.status = falcon.HTTP_204

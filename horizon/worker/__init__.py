@@ -1,0 +1,1 @@
+"""Answering stored messages: per-user order, coalescing, the model call and the reply."""

@@ -1,0 +1,134 @@
+"""The assistant's model: one OpenAI Responses call per turn, in the pair's conversation.
+
+Conversations are created on first contact and renewed after `memory_days` of silence;
+`file_search` covers the client's knowledge vector store (found by its metadata and cached).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import openai
+
+from horizon.config.client import Client
+from horizon.providers.errors import vendor_errors
+from horizon.retry import RetryPolicy, VendorError, call_async
+from horizon.store.aio import AsyncStore
+from horizon.store.records import Usage, WorkItem
+
+DAY = 86400.0
+KNOWLEDGE_CACHE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    text: str
+    usage: Usage
+    response_id: str
+
+
+def user_text(items: list[WorkItem]) -> str:
+    """The turn's messages as one user message; media is described, not sent."""
+    lines = []
+    for item in items:
+        for media in item.media:
+            kind = media.content_type.split("/")[0]
+            noun = {"image": "an image", "audio": "an audio message", "video": "a video"}.get(
+                kind, "a file"
+            )
+            lines.append(f"[The user sent {noun} ({media.content_type}); you cannot see it.]")
+        if item.body.strip():
+            lines.append(item.body.strip())
+    return "\n".join(lines)
+
+
+class AssistantModel:
+    """Answers a turn for a client, keeping each (client, user) in its own conversation."""
+
+    def __init__(self, client: openai.AsyncOpenAI, store: AsyncStore, policy: RetryPolicy) -> None:
+        self.openai, self.store, self.policy = client, store, policy
+        self._knowledge: dict[str, str] = {}
+        self._knowledge_at = float("-inf")
+
+    async def answer(self, client: Client, user_number: str, text: str) -> ModelReply:
+        """The model's reply; raises VendorError once retries are exhausted."""
+        conversation_id = await self.conversation(client, user_number)
+        request = {
+            "model": client.assistant.model,
+            "instructions": client.assistant.instructions,
+            "input": [{"role": "user", "content": text}],
+            "conversation": conversation_id,
+            "truncation": "auto",
+            "metadata": {"client": client.id},
+        }
+        if client.assistant.temperature is not None:
+            request["temperature"] = client.assistant.temperature
+        if client.assistant.max_output_tokens is not None:
+            request["max_output_tokens"] = client.assistant.max_output_tokens
+        store_id = await self.knowledge_store(client)
+        if store_id:
+            request["tools"] = [{"type": "file_search", "vector_store_ids": [store_id]}]
+        response = await call_async(lambda: self._create_response(request), self.policy)
+        usage = response.usage
+        return ModelReply(
+            text=response.output_text,
+            usage=Usage(
+                client.assistant.model,
+                usage.input_tokens if usage else 0,
+                usage.output_tokens if usage else 0,
+            ),
+            response_id=response.id,
+        )
+
+    async def _create_response(self, request: dict):
+        try:
+            with vendor_errors():
+                return await self.openai.responses.create(**request)
+        except VendorError as error:
+            if error.code == "conversation_locked":
+                # Another call on this conversation is still running (a previous process's
+                # turn): worth waiting for, so it is retried like a conflict.
+                raise VendorError(
+                    "openai",
+                    error.message,
+                    status=409,
+                    code=error.code,
+                    retry_after=error.retry_after,
+                ) from error
+            raise
+
+    async def conversation(self, client: Client, user_number: str) -> str:
+        """The pair's conversation id, created on first contact or after `memory_days`."""
+        known = await self.store.conversation(client.id, user_number)
+        if known and time.time() - known[1] < client.assistant.memory_days * DAY:
+            return known[0]
+
+        async def create():
+            with vendor_errors():
+                return await self.openai.conversations.create(
+                    metadata={"client": client.id, "managed_by": "horizon"}
+                )
+
+        created = await call_async(create, self.policy)
+        await self.store.save_conversation(client.id, user_number, created.id)
+        return created.id
+
+    async def knowledge_store(self, client: Client) -> str | None:
+        """The client's knowledge vector store id, from one cached listing of all stores."""
+        if not client.assistant.knowledge:
+            return None
+        stale = time.monotonic() - self._knowledge_at > KNOWLEDGE_CACHE_SECONDS
+        if stale or client.id not in self._knowledge:
+            self._knowledge = await call_async(self._list_knowledge, self.policy)
+            self._knowledge_at = time.monotonic()
+        return self._knowledge.get(client.id)
+
+    async def _list_knowledge(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with vendor_errors():
+            async for store in self.openai.vector_stores.list(limit=100):
+                metadata = store.metadata or {}
+                if metadata.get("managed_by") == "horizon" and metadata.get("client"):
+                    found[metadata["client"]] = store.id
+        return found

@@ -1,0 +1,129 @@
+"""ReplyWorker: answers stored messages, one turn at a time per (client, user), in order.
+
+Each pair with unanswered messages gets one asyncio task; tasks of different pairs run
+concurrently, at most `concurrency` turns at once. Messages arriving within the
+coalescing window of the previous one join the same turn. On start, every message
+stored but not answered (for instance before a crash) is resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+from horizon.store.aio import AsyncStore
+from horizon.store.records import WorkItem
+from horizon.webhook.logs import log_event
+from horizon.webhook.metrics import Metrics
+from horizon.worker.policy import next_batch
+from horizon.worker.turn import TurnRunner
+
+Pair = tuple[str, str]  # (client id, user number)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    coalesce_window: float = 1.5  # seconds of quiet after a message before its turn starts
+    max_coalesce_wait: float = 6.0  # a user who keeps typing is answered after this anyway
+    concurrency: int = 256  # turns in flight across all pairs
+    retry_failed_pair_after: float = 5.0  # after an unexpected error in a pair's task
+
+
+@dataclass
+class _PairTask:
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+
+
+class ReplyWorker:
+    """Schedules turns; `notify` is called by the webhook after it stores a message."""
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        turns: TurnRunner,
+        metrics: Metrics,
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self.store, self.turns, self.metrics = store, turns, metrics
+        self.options = options or WorkerOptions()
+        self._pairs: dict[Pair, _PairTask] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._stopping = False
+
+    async def start(self) -> int:
+        """Begin serving; resumes every stored, unanswered message. Returns the pairs resumed."""
+        self._slots = asyncio.Semaphore(self.options.concurrency)
+        self._stopping = False
+        pending = await self.store.pending_pairs()
+        for client_id, user in pending:
+            self.notify(client_id, user)
+        if pending:
+            log_event("worker_resumed", pairs=len(pending))
+        return len(pending)
+
+    def notify(self, client_id: str, user_number: str) -> None:
+        """A message for the pair was stored: make sure its task is running and sees it."""
+        if self._stopping or self._slots is None:
+            return
+        key = (client_id, user_number)
+        pair = self._pairs.get(key)
+        if pair is None:
+            pair = self._pairs[key] = _PairTask()
+            pair.task = asyncio.get_running_loop().create_task(self._serve(key, pair))
+            self.metrics.pairs_active.set(len(self._pairs))
+        pair.arrived.set()
+
+    @property
+    def active_pairs(self) -> int:
+        return len(self._pairs)
+
+    async def stop(self) -> None:
+        """Stop at once; a turn cut short is resumed by the next start."""
+        self._stopping = True
+        tasks = [pair.task for pair in self._pairs.values() if pair.task]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _serve(self, key: Pair, pair: _PairTask) -> None:
+        try:
+            while True:
+                pair.arrived.clear()
+                items = await self.store.pending_work(*key)
+                if not items:
+                    if pair.arrived.is_set():
+                        continue
+                    return
+                items = await self._coalesce(key, pair, items)
+                batch = next_batch(items, self.turns.keywords)
+                assert self._slots is not None
+                async with self._slots:
+                    await self.turns.run(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug: keep the messages queued and try again later
+            log_event("worker_error", level=40, client=key[0], user=key[1], error=repr(error))
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.options.retry_failed_pair_after, self.notify, *key)
+        finally:
+            self._pairs.pop(key, None)
+            self.metrics.pairs_active.set(len(self._pairs))
+
+    async def _coalesce(self, key: Pair, pair: _PairTask, items: list[WorkItem]) -> list[WorkItem]:
+        """Wait until the pair has been quiet for the window (bounded), then re-read its queue."""
+        window = self.options.coalesce_window
+        if window <= 0 or items[0].turn_id is not None:
+            return items
+        cap = max(time.time(), items[0].received_at) + self.options.max_coalesce_wait
+        while True:
+            newest = max(item.received_at for item in items)
+            wait = min(newest + window, cap) - time.time()
+            if wait <= 0:
+                return items
+            pair.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pair.arrived.wait(), wait)
+            items = await self.store.pending_work(*key)

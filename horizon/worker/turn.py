@@ -1,0 +1,179 @@
+"""One turn: decide what a batch of a user's messages gets, save it, send it, mark it done.
+
+The reply is saved before its first part is sent, and each part is recorded as it goes,
+so a restart resumes a turn where it stopped instead of asking the model again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from horizon.config.client import Client
+from horizon.config.fleet import Fleet
+from horizon.retry import VendorError
+from horizon.store.aio import AsyncStore
+from horizon.store.records import Turn, Usage, WorkItem
+from horizon.webhook.logs import log_event
+from horizon.webhook.metrics import Metrics
+from horizon.worker.formatting import split_message, to_whatsapp
+from horizon.worker.messenger import Messenger, address
+from horizon.worker.model import AssistantModel, user_text
+from horizon.worker.policy import (
+    DEFAULT_LIMIT_MESSAGE,
+    HOUR,
+    Keywords,
+    estimated_cost,
+    month_start,
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a turn sends (`text` None: nothing) and the status its messages end in."""
+
+    kind: str
+    text: str | None
+    status: str = "answered"
+    usage: Usage | None = None
+    response_id: str | None = None
+    error: str | None = None
+
+
+class TurnRunner:
+    """Runs turns for the worker; the fleet is read at each turn so reloads apply at once."""
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        fleet: Callable[[], Fleet],
+        model: AssistantModel,
+        messenger: Messenger,
+        metrics: Metrics,
+        keywords: Keywords | None = None,
+        limit_message: str = DEFAULT_LIMIT_MESSAGE,
+    ) -> None:
+        self.store, self.fleet, self.model, self.messenger = store, fleet, model, messenger
+        self.metrics = metrics
+        self.keywords = keywords or Keywords()
+        self.limit_message = limit_message
+
+    async def run(self, batch: list[WorkItem]) -> None:
+        """Answer `batch` (messages of one pair, in order), resuming it if it was started."""
+        first = batch[0]
+        client_id, user = first.client_id, first.user_number
+        if first.turn_id is None:
+            turn_id = await self.store.start_turn(client_id, user, [item.id for item in batch])
+        else:
+            turn_id = first.turn_id
+            log_event("turn_resumed", client=client_id, sid=first.sid, turn=turn_id)
+        turn: Turn = await self.store.turn(turn_id)
+        if not turn.replied:
+            decision = await self.decide(batch)
+            parts = split_message(to_whatsapp(decision.text)) if decision.text else []
+            await self.store.save_reply(
+                turn_id, decision.kind, parts, decision.usage, decision.response_id, decision.error
+            )
+            turn = await self.store.turn(turn_id)
+            status, error, usage = decision.status, decision.error, decision.usage
+            self._count(client_id, decision)
+        else:
+            status, error, usage = "answered", None, None
+        sent_error = await self._send_parts(turn, first, usage)
+        await self.store.finish_turn(
+            turn_id, "failed" if sent_error else status, sent_error or error
+        )
+        self.metrics.reply_seconds.labels(client_id).observe(time.time() - first.received_at)
+        log_event(
+            "turn_done",
+            client=client_id,
+            sid=batch[-1].sid,
+            user=user,
+            kind=turn.kind,
+            messages=len(batch),
+            parts=len(turn.parts),
+            status=status,
+            error=sent_error or error,
+        )
+
+    async def decide(self, batch: list[WorkItem]) -> Decision:
+        """The reply the batch gets, by the rules in order; the model is asked last."""
+        first = batch[0]
+        client = self.fleet().by_id.get(first.client_id)
+        if client is None:
+            return Decision("silent", None, "ignored", error="client no longer configured")
+        keyword = self.keywords.match(first.body) if len(batch) == 1 else None
+        if keyword:
+            kind, word = keyword
+            await self.store.set_opt_out(client.id, first.user_number, kind == "opt_out", word)
+            return Decision(kind, self.keywords.confirmation(kind, word))
+        if await self.store.is_opted_out(client.id, first.user_number):
+            return Decision("silent", None, "ignored", error="user opted out")
+        if not client.enabled:
+            return Decision("paused", client.assistant.paused_message)
+        over = await self._over_limit(client, first.user_number)
+        if over:
+            return await self._limit_notice(client, first.user_number, over)
+        return await self._ask_model(client, batch)
+
+    async def _over_limit(self, client: Client, user: str) -> str | None:
+        now = time.time()
+        sent = await self.store.inbound_count_since(client.id, user, now - HOUR)
+        if sent > client.limits.user_messages_per_hour:
+            return "user_messages_per_hour"
+        spent = estimated_cost(await self.store.usage_since(client.id, month_start(now)))
+        if spent >= client.limits.monthly_budget_usd:
+            return "monthly_budget_usd"
+        return None
+
+    async def _limit_notice(self, client: Client, user: str, limit: str) -> Decision:
+        # One notice per hour: a user who keeps writing is not answered with a flood of them.
+        last = await self.store.last_reply_of_kind(client.id, user, "limit")
+        if last is not None and time.time() - last < HOUR:
+            return Decision("silent", None, "limited", error=f"over {limit}")
+        return Decision("limit", self.limit_message, "limited", error=f"over {limit}")
+
+    async def _ask_model(self, client: Client, batch: list[WorkItem]) -> Decision:
+        last = batch[-1]
+        await self.messenger.typing(last.sid, last.channel)
+        try:
+            reply = await self.model.answer(client, last.user_number, user_text(batch))
+        except VendorError as error:
+            self.metrics.vendor_errors.labels(client.id, error.vendor).inc()
+            log_event("model_failed", level=40, client=client.id, sid=last.sid, error=str(error))
+            return Decision(
+                "fallback", client.assistant.fallback_message, "failed", error=str(error)
+            )
+        text = reply.text if reply.text.strip() else client.assistant.fallback_message
+        return Decision("answer", text, usage=reply.usage, response_id=reply.response_id)
+
+    async def _send_parts(self, turn: Turn, first: WorkItem, usage: Usage | None) -> str | None:
+        """Send the parts not sent yet, in order; the error text if Twilio gave up."""
+        from_ = address(first.client_number, first.channel)
+        to = address(first.user_number, first.channel)
+        sender = (first.client_number, first.user_number, first.channel)
+        for part in range(turn.parts_sent + 1, len(turn.parts) + 1):
+            try:
+                sid, status = await self.messenger.send(from_, to, turn.parts[part - 1])
+            except VendorError as error:
+                self.metrics.vendor_errors.labels(turn.client_id, error.vendor).inc()
+                log_event(
+                    "send_failed",
+                    level=40,
+                    client=turn.client_id,
+                    sid=first.sid,
+                    part=part,
+                    error=str(error),
+                )
+                return str(error)
+            part_usage = usage if part == 1 else None  # a reply's tokens go on its first part
+            await self.store.record_part_sent(turn, part, sid, sender, status, part_usage)
+            self.metrics.parts_sent.labels(turn.client_id).inc()
+        return None
+
+    def _count(self, client_id: str, decision: Decision) -> None:
+        self.metrics.replies.labels(client_id, decision.kind).inc()
+        if decision.usage:
+            self.metrics.tokens.labels(client_id, "input").inc(decision.usage.input_tokens)
+            self.metrics.tokens.labels(client_id, "output").inc(decision.usage.output_tokens)
