@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "new": "horizon.cli.config:new",
     "serve": "horizon.cli.serve:serve",
     "sandbox": "horizon.cli.sandbox:sandbox",
+    "reconcile": "horizon.cli.reconcile:reconcile",
+    "adopt": "horizon.cli.reconcile:adopt",
 }
 
 

@@ -1,0 +1,201 @@
+"""`horizon reconcile` and `horizon adopt`: thin commands over horizon.reconcile."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from horizon.cli.config import clients_dir_option, resolve_clients_dir
+from horizon.config.fleet import Fleet
+from horizon.config.loader import load_fleet
+from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, apply_plan
+from horizon.reconcile.redact import redact
+from horizon.reconcile.resources import Plan
+from horizon.retry import VendorError
+from horizon.settings import MissingSetting, Settings
+
+EXIT_CHANGES = 2
+
+
+@dataclass
+class Session:
+    """What every reconcile command needs: the fleet, settings and providers."""
+
+    fleet: Fleet
+    settings: Settings
+    providers: list
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        values = (self.settings.twilio_auth_token, self.settings.openai_api_key)
+        return tuple(value for value in values if value)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def open_session(clients_dir: Path | None) -> Session:
+    """Load and validate the fleet (all or nothing) and build the providers."""
+    from horizon.providers.registry import build_providers
+
+    result = load_fleet(resolve_clients_dir(clients_dir))
+    if not result.ok:
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        fail("the client files have errors; fix them before reconciling (see `horizon validate`)")
+    settings = Settings()
+    try:
+        providers = build_providers(settings)
+    except MissingSetting as error:
+        fail(str(error))
+    return Session(result.fleet, settings, providers)
+
+
+def make_plan(session: Session, clients: tuple[str, ...], prune: bool) -> Plan:
+    from horizon.reconcile.plan import plan_fleet
+
+    for client_id in clients:
+        if client_id not in session.fleet.by_id:
+            click.echo(
+                f"Warning: no client file for {client_id!r}; only resources marked for it "
+                "are planned",
+                err=True,
+            )
+    try:
+        return plan_fleet(session.fleet, session.providers, prune=prune, clients=clients or None)
+    except VendorError as error:
+        fail(f"could not read the live resources: {redact(str(error), session.secrets)}")
+
+
+def render(plan: Plan, output: str, report: ApplyReport | None = None) -> str:
+    if output == "json":
+        from horizon.reconcile.render_json import render_json
+
+        return render_json(plan, report)
+    if output == "markdown":
+        from horizon.reconcile.render_markdown import render_markdown
+
+        return render_markdown(plan, report)
+    from horizon.reconcile.render_text import render_report_text, render_text
+
+    color = sys.stdout.isatty()
+    if report is None:
+        return render_text(plan, color=color)
+    return render_report_text(report, color=color)
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Go on with --yes; ask on a terminal; refuse without one."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail("not on a terminal, so nothing can be confirmed: add --yes to apply")
+    if not click.confirm(question, default=False, err=True):
+        click.echo("Apply cancelled.", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking.")
+@click.option("--client", "clients", multiple=True, metavar="ID", help="Limit to this client.")
+@click.option("--prune", is_flag=True, help="Also delete managed resources whose client is gone.")
+@click.option(
+    "--output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="With --dry-run: exit 0 when in sync, 2 when changes are pending, 1 on error.",
+)
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=DEFAULT_PARALLELISM, show_default=True
+)
+@clients_dir_option
+def reconcile(
+    dry_run: bool,
+    yes: bool,
+    clients: tuple[str, ...],
+    prune: bool,
+    output: str,
+    detailed_exitcode: bool,
+    parallelism: int,
+    clients_dir: Path | None,
+) -> None:
+    """Plan Twilio and OpenAI against clients/, then apply the plan."""
+    session = open_session(clients_dir)
+    if dry_run:
+        plan = make_plan(session, clients, prune)
+        click.echo(render(plan, output))
+        if plan.problems:
+            sys.exit(1)
+        sys.exit(EXIT_CHANGES if detailed_exitcode and not plan.in_sync else 0)
+    from horizon.providers.registry import account_identity
+    from horizon.reconcile.lock import LockHeld, apply_lock
+
+    try:
+        with apply_lock(account_identity(session.settings)):
+            plan, report = plan_and_apply(session, clients, prune, output, yes, parallelism)
+    except LockHeld as error:
+        fail(str(error))
+    sys.exit(0 if report.ok and not plan.problems else 1)
+
+
+def plan_and_apply(
+    session: Session,
+    clients: tuple[str, ...],
+    prune: bool,
+    output: str,
+    yes: bool,
+    parallelism: int,
+) -> tuple[Plan, ApplyReport]:
+    plan = make_plan(session, clients, prune)
+    if output == "text" or not plan.to_apply:
+        click.echo(render(plan, output))
+    if not plan.to_apply:
+        return plan, ApplyReport()
+    if output != "text" and not yes:
+        click.echo(render(plan, "text"), err=True)  # something to read before answering
+    confirm("Apply these changes?", yes)
+    click.echo(f"Applying {len(plan.to_apply)} changes, {parallelism} at a time…", err=True)
+    report = apply_plan(plan, session.providers, parallelism=parallelism, secrets=session.secrets)
+    click.echo(render(plan, output, report))
+    return plan, report
+
+
+@click.command()
+@click.argument("client_id", metavar="ID")
+@click.option("-y", "--yes", is_flag=True, help="Write the mark without asking.")
+@clients_dir_option
+def adopt(client_id: str, yes: bool, clients_dir: Path | None) -> None:
+    """Write Horizon's ownership mark on the existing sender or number of client ID."""
+    from horizon.reconcile.adopt import plan_adoption
+    from horizon.reconcile.render_text import render_change, render_report_text
+
+    session = open_session(clients_dir)
+    try:
+        adoption = plan_adoption(session.fleet, client_id, session.providers)
+    except VendorError as error:
+        fail(f"could not read the live resources: {redact(str(error), session.secrets)}")
+    if adoption.problem:
+        fail(adoption.problem)
+    click.echo("Horizon will write its ownership mark, and change nothing else:\n")
+    for change in adoption.changes:
+        click.echo("\n".join(render_change(change)) + "\n")
+    if adoption.afterwards:
+        click.echo("Then `horizon reconcile` will make these changes:\n")
+        for change in adoption.afterwards:
+            click.echo("\n".join(render_change(change)) + "\n")
+    confirm("Adopt?", yes)
+    report = apply_plan(adoption.plan, session.providers, secrets=session.secrets)
+    click.echo(render_report_text(report))
+    sys.exit(0 if report.ok else 1)

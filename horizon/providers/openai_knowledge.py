@@ -1,0 +1,206 @@
+"""OpenAI knowledge: one vector store per client with knowledge files, its files tracked by sha256.
+
+The store carries metadata `managed_by=horizon`, `client=<id>` (the ownership mark) and
+`manifest_sha256`, a digest of every `(path, sha256)` pair Horizon attached. Each attached
+file carries attributes `{path, sha256}`. A no-change plan reads only the paginated store
+listing: a store whose name, manifest and file counts match is in sync without listing its
+files. Only a store that differs has its files listed, and only added, changed or removed
+files are uploaded or detached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from horizon.config.client import Client
+from horizon.config.fleet import Fleet
+from horizon.providers.base import Applied, openai_records, vendor_call
+from horizon.reconcile.resources import Action, Change, Resource
+from horizon.retry import DEFAULT_POLICY, RetryPolicy, VendorError
+
+KIND = "knowledge"
+MANAGED_BY = "horizon"
+PAGE_LIMIT = 100  # the most OpenAI serves per page
+LIVE_STATUSES = ("completed", "in_progress")
+
+
+def store_name(client_id: str) -> str:
+    return f"horizon:{client_id}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest(files: Mapping[str, str]) -> str:
+    """One digest of a store's whole content: sha256 over `sha256  path` lines, sorted."""
+    lines = "".join(f"{files[path]}  {path}\n" for path in sorted(files))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def store_metadata(client_id: str, files: Mapping[str, str]) -> dict[str, str]:
+    """The store's ownership mark and the manifest of the files it holds."""
+    return {"managed_by": MANAGED_BY, "client": client_id, "manifest_sha256": manifest(files)}
+
+
+def desired_knowledge(client: Client) -> Resource:
+    """The store `client` asks for: its knowledge files by path, with their content's sha256."""
+    paths = dict(zip(client.assistant.knowledge, client.knowledge_paths(), strict=True))
+    files = {name: sha256_file(path) for name, path in paths.items()}
+    fields = {"name": store_name(client.id), "files": files}
+    detail = {"paths": {name: str(path) for name, path in paths.items()}}
+    return Resource(KIND, client.id, client.id, fields, detail=detail)
+
+
+def _in_sync(store: Any, wanted: Resource) -> bool:
+    """The listing alone proves the store holds exactly the wanted files."""
+    files = wanted.fields["files"]
+    counts = store.file_counts
+    live = counts.completed + counts.in_progress
+    return (
+        store.name == wanted.fields["name"]
+        and (store.metadata or {}).get("manifest_sha256") == manifest(files)
+        and live == counts.total == len(files)
+    )
+
+
+class OpenAIKnowledge:
+    """The `knowledge` provider."""
+
+    kind = KIND
+    creatable = True
+    missing_hint = ""
+
+    def __init__(self, openai: Any, policy: RetryPolicy = DEFAULT_POLICY):
+        self.openai, self.policy = openai, policy
+
+    def desired(self, fleet: Fleet) -> list[Resource]:
+        return [desired_knowledge(client) for client in fleet if client.assistant.knowledge]
+
+    def observe(self, desired: Sequence[Resource]) -> list[Resource]:
+        wanted = {resource.key: resource for resource in desired}
+        observed = []
+        for store in self.stores():
+            client_id = store.metadata["client"]
+            fields: dict[str, Any] = {"name": store.name}
+            detail: dict[str, Any] = {"file_count": store.file_counts.total}
+            target = wanted.get(client_id)
+            if target is not None and _in_sync(store, target):
+                fields["files"] = dict(target.fields["files"])
+            elif target is not None:
+                fields["files"], detail["file_ids"], detail["broken"] = self._files(store.id)
+            observed.append(Resource(KIND, client_id, client_id, fields, store.id, detail=detail))
+        return observed
+
+    def stores(self) -> Iterator[Any]:
+        """Every vector store carrying Horizon's mark, newest first."""
+        listing = lambda: self.openai.vector_stores.list(limit=PAGE_LIMIT)  # noqa: E731
+        for store in openai_records(listing, self.policy):
+            metadata = store.metadata or {}
+            if metadata.get("managed_by") == MANAGED_BY and metadata.get("client"):
+                yield store
+
+    def _files(self, store_id: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
+        """A store's files: sha256 by path, file id by path, and ids to clean up."""
+        by_path, ids, broken = {}, {}, []
+        for attached in self._attached(store_id):
+            attributes = attached.attributes or {}
+            path, sha = attributes.get("path"), attributes.get("sha256")
+            if attached.status not in LIVE_STATUSES or not path or path in by_path:
+                broken.append(attached.id)  # failed, unlabelled or duplicated: replaced
+                continue
+            by_path[str(path)], ids[str(path)] = str(sha or ""), attached.id
+        return by_path, ids, broken
+
+    def _attached(self, store_id: str) -> Iterator[Any]:
+        files = self.openai.vector_stores.files
+        listing = lambda: files.list(store_id, limit=PAGE_LIMIT)  # noqa: E731
+        return openai_records(listing, self.policy)
+
+    def apply(self, change: Change) -> Applied:
+        if change.action is Action.CREATE:
+            return self._create(change.after)
+        if change.action is Action.UPDATE:
+            return self._update(change)
+        if change.action is Action.DELETE:
+            return self._delete(change.before.remote_id)
+        raise ValueError(f"cannot apply {change.action.value} to {change.address}")
+
+    def _create(self, wanted: Resource) -> Applied:
+        # The manifest is written up front: until every file is attached the store's file
+        # count falls short, so the next plan still sees the difference.
+        files, name = wanted.fields["files"], wanted.fields["name"]
+        metadata = store_metadata(wanted.key, files)
+        create = self.openai.vector_stores.create
+        store = vendor_call(lambda: create(name=name, metadata=metadata), self.policy)
+        for path in sorted(files):
+            self._add_file(store.id, wanted, path)
+        return Applied(remote_id=store.id)
+
+    def _update(self, change: Change) -> Applied:
+        wanted, live = change.after, change.before
+        store_id = live.remote_id
+        before, after = live.fields.get("files", {}), wanted.fields["files"]
+        for path in sorted(after):
+            if before.get(path) != after[path]:
+                self._add_file(store_id, wanted, path)  # new content first, then drop the old
+        ids = live.detail.get("file_ids", {})
+        stale = [ids[path] for path in sorted(before) if before[path] != after.get(path)]
+        for file_id in [*stale, *live.detail.get("broken", [])]:
+            self._remove_file(store_id, file_id)
+        # The manifest last: a failure before this point leaves a difference the next plan sees.
+        metadata = store_metadata(wanted.key, after)
+        stores = self.openai.vector_stores
+        name = wanted.fields["name"]
+        vendor_call(lambda: stores.update(store_id, name=name, metadata=metadata), self.policy)
+        return Applied(remote_id=store_id)
+
+    def _delete(self, store_id: str) -> Applied:
+        file_ids = [attached.id for attached in self._attached(store_id)]
+        stores = self.openai.vector_stores
+        self._ignoring_not_found(lambda: stores.delete(store_id))
+        for file_id in file_ids:
+            self._ignoring_not_found(lambda file_id=file_id: self.openai.files.delete(file_id))
+        return Applied(remote_id=store_id)
+
+    def _add_file(self, store_id: str, wanted: Resource, path: str) -> None:
+        local = Path(wanted.detail["paths"][path])
+        content = local.read_bytes()
+        upload_name = f"{wanted.key}--{path.replace('/', '--')}"
+        files = self.openai.files
+        uploaded = vendor_call(
+            lambda: files.create(file=(upload_name, content), purpose="assistants"), self.policy
+        )
+        attributes = {"path": path, "sha256": hashlib.sha256(content).hexdigest()}
+        attach = self.openai.vector_stores.files.create
+        vendor_call(
+            lambda: attach(store_id, file_id=uploaded.id, attributes=attributes), self.policy
+        )
+
+    def _remove_file(self, store_id: str, file_id: str) -> None:
+        detach = self.openai.vector_stores.files.delete
+        self._ignoring_not_found(lambda: detach(file_id, vector_store_id=store_id))
+        self._ignoring_not_found(lambda: self.openai.files.delete(file_id))
+
+    def _ignoring_not_found(self, function: Any) -> None:
+        """Deleting what is already gone is done, not failed (a re-run after a lost answer)."""
+        try:
+            vendor_call(function, self.policy)
+        except VendorError as error:
+            if error.status != 404:
+                raise
+
+
+def vector_store_ids(openai: Any, policy: RetryPolicy = DEFAULT_POLICY) -> dict[str, str]:
+    """Client id -> its vector store id, for the file_search tool of the Responses API."""
+    ids: dict[str, str] = {}
+    for store in OpenAIKnowledge(openai, policy).stores():
+        ids.setdefault(store.metadata["client"], store.id)  # newest first: the newest wins
+    return ids

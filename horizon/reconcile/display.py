@@ -1,0 +1,81 @@
+"""How the renderers show paths, values and counts, so text, markdown and JSON agree."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from horizon.reconcile.redact import redact
+from horizon.reconcile.resources import Action, Change, Plan
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+ARROW = "→"
+ORPHAN_NOTE = "orphaned (would be deleted with --prune)"
+
+
+def format_path(path: tuple[str, ...]) -> str:
+    """`profile.name`, or `files["menu/carta.md"]` for keys that are not identifiers."""
+    text = ""
+    for part in path:
+        if _IDENTIFIER.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return text
+
+
+def format_value(value: Any) -> str:
+    """A value as people read it: quoted strings, JSON lists, short content digests."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, str) and _DIGEST.match(value):
+        return f"sha256:{value[:12]}…"
+    return redact(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def summary_line(plan: Plan) -> str:
+    """Terraform's closing line, or `No changes.` when the world matches git."""
+    if plan.in_sync:
+        return "No changes. Twilio and OpenAI match clients/."
+    return (
+        f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
+        f"{plan.count(Action.DELETE)} to delete."
+    )
+
+
+def extra_lines(plan: Plan) -> list[str]:
+    """Orphans and problems, counted after the summary line."""
+    lines = []
+    if plan.orphans:
+        count = len(plan.orphans)
+        lines.append(f"{count} resource{'s' if count != 1 else ''} {ORPHAN_NOTE}.")
+    if plan.problems:
+        count = len(plan.problems)
+        lines.append(
+            f"{count} resource{'s' if count != 1 else ''} cannot be reconciled "
+            "without you (marked !)."
+        )
+    return lines
+
+
+def explanation(change: Change) -> str | None:
+    """Why an ORPHAN, CONFLICT, MISSING or pruned DELETE is in the plan, and what to do."""
+    if change.action is Action.ORPHAN:
+        return f"{ORPHAN_NOTE}: {change.reason}"
+    if change.action.problem:
+        return f"{change.reason}; {change.hint}"
+    if change.action is Action.DELETE and change.reason:
+        return f"pruned: {change.reason}"
+    return None
+
+
+def field_line(path: tuple[str, ...], before: Any, after: Any) -> tuple[str, str]:
+    """The symbol and text of one field's change inside a resource."""
+    name = format_path(path)
+    if before is None:
+        return "+", f"{name}: {format_value(after)}"
+    if after is None:
+        return "-", f"{name}: {format_value(before)}"
+    return "~", f"{name}: {format_value(before)} {ARROW} {format_value(after)}"

@@ -1,0 +1,88 @@
+"""The plan and the apply summary as terminal text, after Terraform's conventions.
+
+`+` create, `~` update (with `field: old → new` lines), `-` delete, `?` orphaned, `!` needs
+the operator; `Plan: N to create, N to update, N to delete.` or `No changes.` at the end.
+Colour only when asked (the CLI asks on a terminal).
+"""
+
+from __future__ import annotations
+
+import click
+
+from horizon.reconcile.apply import ApplyReport, Outcome
+from horizon.reconcile.display import explanation, extra_lines, field_line, summary_line
+from horizon.reconcile.redact import redact
+from horizon.reconcile.resources import Action, Change, Plan
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.ORPHAN: "?",
+    Action.CONFLICT: "!",
+    Action.MISSING: "!",
+    Action.NOOP: " ",
+}
+COLOURS = {"+": "green", "~": "yellow", "-": "red", "?": "magenta", "!": "red", "#": "cyan"}
+PAST = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
+
+
+def _paint(symbol: str, text: str, color: bool) -> str:
+    return click.style(text, fg=COLOURS.get(symbol)) if color else text
+
+
+def render_change(change: Change, color: bool = False) -> list[str]:
+    """One resource's lines: its header, then its fields or the reason it is listed."""
+    symbol = SYMBOLS[change.action]
+    owner = f"  ({change.client})" if change.client else ""
+    lines = [_paint(symbol, f"  {symbol} {change.address}{owner}", color)]
+    note = explanation(change)
+    if note:
+        lines.append(_paint("#", f"      # {redact(note)}", color))
+    if change.action in (Action.CREATE, Action.UPDATE, Action.DELETE):
+        for field in change.fields:
+            mark, text = field_line(field.path, field.before, field.after)
+            lines.append(_paint(mark, f"      {mark} {text}", color))
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The whole plan, as `horizon reconcile` prints it."""
+    lines: list[str] = []
+    shown = [change for change in plan.changes if change.action is not Action.NOOP]
+    if shown:
+        lines += ["Horizon will perform the following actions:", ""]
+        for change in shown:
+            lines += [*render_change(change, color), ""]
+    if plan.notices:
+        lines += ["Needs attention at the vendor:"]
+        for change in plan.notices:
+            lines.append(_paint("#", f"  # {change.address}: {redact(change.notice)}", color))
+        lines.append("")
+    lines.append(click.style(summary_line(plan), bold=True) if color else summary_line(plan))
+    lines += extra_lines(plan)
+    return "\n".join(lines)
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    change = outcome.change
+    owner = f" ({change.client})" if change.client else ""
+    if outcome.failure is not None:
+        return f"  failed   {change.address}{owner}: {outcome.failure}"
+    line = f"  {PAST[change.action]:<8} {change.address}{owner}"
+    if outcome.applied and outcome.applied.notice:
+        line += f"\n           # {redact(outcome.applied.notice)}"
+    return line
+
+
+def render_report_text(report: ApplyReport, *, color: bool = False) -> str:
+    """What apply did: every change's outcome, then the count, then what to do next."""
+    lines = [_outcome_line(outcome) for outcome in report.outcomes]
+    ok, failed = len(report.succeeded), len(report.failed)
+    verdict = f"Apply complete: {ok} applied, {failed} failed ({report.seconds:.1f} s)."
+    if color:
+        verdict = click.style(verdict, fg="red" if failed else "green", bold=True)
+    lines += ["", verdict]
+    if failed:
+        lines.append("Run `horizon reconcile` again to retry what failed.")
+    return "\n".join(lines)
