@@ -143,6 +143,11 @@ class ReceivedRequest:
     form: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # bursts of parallel callbacks must not overflow the backlog
+    daemon_threads = True
+
+
 class WebhookReceiver:
     """A loopback HTTP server that records what it receives and answers `status`/`body`."""
 
@@ -150,7 +155,7 @@ class WebhookReceiver:
         self.received: list[ReceivedRequest] = []
         self.status, self.body = 200, "<Response/>"
         self._arrived = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 

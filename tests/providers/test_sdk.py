@@ -1,0 +1,91 @@
+"""Horizon's SDK clients: base-URL overrides, credentials from Settings, retry policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from horizon.providers.sdk import BaseUrlHttpClient, openai_client, twilio_client, twilio_retry
+from horizon.settings import MissingSetting, Settings
+
+
+def settings(**values: str) -> Settings:
+    return Settings(_env_file=None, **values)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json",
+         "http://127.0.0.1:8765/2010-04-01/Accounts/AC1/Messages.json"),
+        ("https://messaging.twilio.com/v2/Channels/Senders?PageSize=50",
+         "http://127.0.0.1:8765/v2/Channels/Senders?PageSize=50"),
+        ("https://messaging.dublin.ie1.twilio.com/v2/Indicators/Typing.json",
+         "http://127.0.0.1:8765/v2/Indicators/Typing.json"),
+        ("http://127.0.0.1:8765/v2/Channels/Senders?Page=1",
+         "http://127.0.0.1:8765/v2/Channels/Senders?Page=1"),
+        ("https://twilio.com.evil.example/x", "https://twilio.com.evil.example/x"),
+    ],
+)  # fmt: skip
+def test_twilio_urls_are_sent_to_the_api_base(url, expected):
+    assert BaseUrlHttpClient("http://127.0.0.1:8765/").rewrite(url) == expected
+
+
+def test_without_an_api_base_urls_are_left_alone():
+    url = "https://api.twilio.com/2010-04-01/Accounts.json"
+    assert BaseUrlHttpClient(None).rewrite(url) == url
+
+
+def test_twilio_client_uses_the_settings_credentials_and_base():
+    client = twilio_client(
+        settings(
+            TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+            TWILIO_AUTH_TOKEN="token",
+            TWILIO_API_BASE="http://127.0.0.1:9",
+        )
+    )
+    assert (client.username, client.password) == ("AC" + "1" * 32, "token")
+    assert client.http_client.api_base == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({"TWILIO_AUTH_TOKEN": "t"}, "TWILIO_ACCOUNT_SID"),
+        ({"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_AUTH_TOKEN"),
+    ],
+)
+def test_missing_twilio_credential_names_its_variable(values, variable):
+    with pytest.raises(MissingSetting) as raised:
+        twilio_client(settings(**values))
+    assert raised.value.variable == variable
+
+
+def test_missing_openai_key_names_its_variable():
+    with pytest.raises(MissingSetting) as raised:
+        openai_client(settings())
+    assert raised.value.variable == "OPENAI_API_KEY"
+
+
+def test_openai_client_honours_the_base_url_timeout_and_retries():
+    client = openai_client(
+        settings(OPENAI_API_KEY="sk-x", OPENAI_BASE_URL="http://127.0.0.1:9/v1"),
+        timeout=5,
+        max_retries=0,
+    )
+    assert str(client.base_url) == "http://127.0.0.1:9/v1/"
+    assert (client.timeout, client.max_retries) == (5, 0)
+
+
+def test_twilio_retry_repeats_refusals_for_every_method_but_5xx_only_when_idempotent():
+    retry = twilio_retry(2)
+    assert retry.is_retry("POST", 429)
+    assert retry.is_retry("GET", 503)
+    assert not retry.is_retry("POST", 500)
+    assert not retry.is_retry("POST", 400)
+    assert not twilio_retry(0).is_retry("GET", 429)
+
+
+def test_sdk_clients_reach_the_sandbox(sandbox):
+    sandbox.seed_numbers("+14155550100")
+    assert len(twilio_client(sandbox.settings()).incoming_phone_numbers.list()) == 1
+    assert list(openai_client(sandbox.settings()).files.list()) == []
