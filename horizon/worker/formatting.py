@@ -13,11 +13,11 @@ MAX_PART = 1600
 _CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)[^)]*\)")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_BULLET = re.compile(r"^(\s*)[*+]\s+", re.MULTILINE)
+_BULLET = re.compile(r"^([ \t]*)[*+][ \t]+", re.MULTILINE)
 _RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$\n?", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 _BOLD_MARK = "\x00"

@@ -1,0 +1,127 @@
+"""The store: migrations, de-duplication, the work queue, turns, statuses, per-pair state."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import inspect
+
+from horizon.store import InboundMessage, Media, Store, Usage
+from horizon.store.migrations import MIGRATIONS, current_version, migrate
+from horizon.store.schema import metadata
+
+CLIENT, USER, NUMBER = "pizzeria-roma", "+34600000001", "+34910000101"
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    opened = Store.open(f"sqlite:///{tmp_path}/horizon.db")
+    yield opened
+    opened.close()
+
+
+def inbound(sid: str, body: str = "hola", client: str | None = CLIENT, **extra) -> InboundMessage:
+    fields = {"user_number": USER, "client_number": NUMBER, "channel": "whatsapp"} | extra
+    return InboundMessage(sid=sid, body=body, client_id=client, **fields)
+
+
+def test_opening_migrates_a_new_database_to_the_newest_schema(store):
+    assert current_version(store.engine) == MIGRATIONS[-1].version
+    assert set(metadata.tables) <= set(inspect(store.engine).get_table_names())
+    assert migrate(store.engine) == []  # a second run applies nothing
+
+
+def test_sqlite_runs_in_wal_mode(store):
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_message_sid_is_stored_once(store):
+    assert store.record_inbound(inbound("SM1")) is True
+    assert store.record_inbound(inbound("SM1", body="again")) is False
+    assert [m["body"] for m in store.find_messages(direction="inbound")] == ["hola"]
+    assert len(store.pending_work(CLIENT, USER)) == 1
+
+
+def test_an_unrouted_message_is_stored_but_not_queued(store):
+    store.record_inbound(inbound("SM1", client=None))
+    [message] = store.find_messages(sid="SM1")
+    assert message["status"] == "unrouted" and message["client_id"] is None
+    assert store.pending_pairs() == []
+
+
+def test_media_is_kept_with_the_message(store):
+    store.record_inbound(inbound("SM1", body="", media=(Media("https://x/1.jpg", "image/jpeg"),)))
+    [item] = store.pending_work(CLIENT, USER)
+    assert item.media == (Media("https://x/1.jpg", "image/jpeg"),)
+
+
+def test_a_finished_turn_takes_its_messages_off_the_queue(store):
+    for sid in ("SM1", "SM2"):
+        store.record_inbound(inbound(sid))
+    items = store.pending_work(CLIENT, USER)
+    turn_id = store.start_turn(CLIENT, USER, [item.id for item in items])
+    store.save_reply(turn_id, "answer", ["one", "two"], Usage("gpt-5.4-mini", 10, 5))
+    turn = store.turn(turn_id)
+    store.record_part_sent(turn, 1, "SMout1", (NUMBER, USER, "whatsapp"), "queued")
+    assert store.turn(turn_id).parts_sent == 1
+    store.finish_turn(turn_id, "answered")
+    assert store.pending_pairs() == []
+    assert {m["status"] for m in store.find_messages(direction="inbound")} == {"answered"}
+
+
+def test_an_unfinished_turn_is_found_again_with_its_saved_reply(store):
+    store.record_inbound(inbound("SM1"))
+    [item] = store.pending_work(CLIENT, USER)
+    turn_id = store.start_turn(CLIENT, USER, [item.id])
+    store.save_reply(turn_id, "answer", ["one", "two"])
+    store.record_part_sent(store.turn(turn_id), 1, "SMout1", (NUMBER, USER, "whatsapp"), "queued")
+    reopened = Store(store.engine)  # as a restarted process sees it
+    assert reopened.pending_pairs() == [(CLIENT, USER)]
+    [again] = reopened.pending_work(CLIENT, USER)
+    assert again.turn_id == turn_id
+    assert reopened.turn(turn_id).parts == ("one", "two")
+    assert reopened.turn(turn_id).parts_sent == 1
+
+
+def test_delivery_status_only_moves_forward(store):
+    store.record_inbound(inbound("SM1"))
+    [item] = store.pending_work(CLIENT, USER)
+    turn_id = store.start_turn(CLIENT, USER, [item.id])
+    store.save_reply(turn_id, "answer", ["hi"])
+    store.record_part_sent(store.turn(turn_id), 1, "SMout", (NUMBER, USER, "whatsapp"), "queued")
+    assert store.update_status("SMout", "delivered") is True
+    store.update_status("SMout", "sent")  # a late callback
+    assert store.find_messages(sid="SMout")[0]["status"] == "delivered"
+    assert store.update_status("SMunknown", "sent") is False
+
+
+def test_conversations_are_kept_per_client_and_user(store):
+    store.save_conversation(CLIENT, USER, "conv_a")
+    store.save_conversation("farmacia-sol", USER, "conv_b")
+    assert store.conversation(CLIENT, USER)[0] == "conv_a"
+    assert store.conversation("farmacia-sol", USER)[0] == "conv_b"
+    store.save_conversation(CLIENT, USER, "conv_c")
+    assert store.conversation(CLIENT, USER)[0] == "conv_c"
+
+
+def test_opt_out_is_recorded_and_reversed(store):
+    assert store.is_opted_out(CLIENT, USER) is False
+    store.set_opt_out(CLIENT, USER, True, "BAJA")
+    assert store.is_opted_out(CLIENT, USER) is True
+    assert store.is_opted_out("farmacia-sol", USER) is False
+    store.set_opt_out(CLIENT, USER, False, "ALTA")
+    assert store.is_opted_out(CLIENT, USER) is False
+
+
+def test_usage_and_counts_feed_the_limits(store):
+    since = time.time() - 60
+    for sid in ("SM1", "SM2", "SM3"):
+        store.record_inbound(inbound(sid))
+    items = store.pending_work(CLIENT, USER)
+    turn_id = store.start_turn(CLIENT, USER, [item.id for item in items])
+    store.save_reply(turn_id, "answer", ["hi"], Usage("gpt-5.4-mini", 100, 20))
+    assert store.inbound_count_since(CLIENT, USER, since) == 3
+    assert store.usage_since(CLIENT, since) == [Usage("gpt-5.4-mini", 100, 20)]
+    assert store.usage_since("farmacia-sol", since) == []
