@@ -6,6 +6,8 @@ retry on their own: the worker wraps each call in `horizon.retry.call_async`.
 
 from __future__ import annotations
 
+import base64
+
 import aiohttp
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -45,13 +47,16 @@ class AsyncBaseUrlHttpClient(AsyncTwilioHttpClient):
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout)
             )
         self.session = self._session
+        if auth is not None:  # as a header: aiohttp deprecates its BasicAuth helper
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers = {**(headers or {}), "Authorization": f"Basic {token}"}
         return await super().request(
             method,
             self.rewrite(url),
             params=params,
             data=data,
             headers=headers,
-            auth=auth,
+            auth=None,
             # aiohttp reads an explicit None as "no timeout at all"
             timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,
