@@ -1,0 +1,90 @@
+"""`horizon serve` as a real process: killed with SIGKILL mid-work, restarted, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from .test_end_to_end import add_senders, replies
+
+ROMA = "+34910000101"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "horizon", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(process.stderr.read().decode()[-2000:])
+
+
+@pytest.fixture
+def serve_env(sandbox, clients_dir, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        **sandbox.env(),
+        "HORIZON_CLIENTS_DIR": str(clients_dir),
+        "HORIZON_DATABASE_URL": f"sqlite:///{tmp_path}/horizon.db",
+        "HORIZON_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    add_senders(sandbox, [ROMA], f"http://127.0.0.1:{port}/twilio/inbound")
+    return env, port
+
+
+def test_kill_9_with_50_messages_in_flight_then_restart_answers_every_message(sandbox, serve_env):
+    env, port = serve_env
+    sandbox.faults(latency_ms=400, paths=["/v1/responses"])
+    first = start_serve(env, port)
+    users = [f"+3461000{n:04d}" for n in range(50)]
+    with ThreadPoolExecutor(8) as pool:
+        acks = list(pool.map(lambda u: sandbox.inbound(u, ROMA, f"pedido de {u}"), users))
+    assert all(ack["webhook"]["status"] == 200 for ack in acks)
+    first.send_signal(signal.SIGKILL)
+    first.wait(5)
+    answered_before = len(replies(sandbox))
+    assert answered_before < len(users)  # the kill really caught work in flight
+
+    second = start_serve(env, port)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answered = {r["to"] for r in replies(sandbox)}
+            if len(answered) == len(users):
+                break
+            time.sleep(0.1)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(10)
+    by_user: dict[str, list[str]] = {}
+    for reply in replies(sandbox):
+        by_user.setdefault(reply["to"].removeprefix("whatsapp:"), []).append(reply["body"])
+    assert sorted(by_user) == sorted(users)
+    for user, bodies in by_user.items():
+        assert all(f"pedido de {user}" in body for body in bodies)
+        assert len(bodies) <= 2  # at most the turn cut short by the kill is repeated
+    assert second.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after a clean stop
