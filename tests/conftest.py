@@ -156,7 +156,9 @@ class WebhookReceiver:
         self.status, self.body = 200, "<Response/>"
         self._arrived = threading.Condition()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
 
     @property

@@ -56,9 +56,10 @@ class Store:
 
     def find(self, collection: str, **fields: object) -> dict | None:
         """The first record whose fields equal the given values."""
-        for record in self.all(collection):
-            if all(record.get(name) == value for name, value in fields.items()):
-                return record
+        with self._lock:
+            for record in self._collections.get(collection, {}).values():
+                if all(record.get(name) == value for name, value in fields.items()):
+                    return record
         return None
 
     def put(self, collection: str, record_id: str, record: dict) -> dict:
