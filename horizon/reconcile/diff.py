@@ -57,17 +57,29 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
     before, after = normalise(before), normalise(after)
     if before == after:  # the common case: skip deepdiff's cost on in-sync resources
         return ()
-    tree = DeepDiff(before, after, ignore_order=True, view="tree")
+    # threshold 0: always name the fields that differ, never "this whole mapping changed"
+    tree = DeepDiff(before, after, ignore_order=True, view="tree", threshold_to_diff_deeper=0)
     paths: set[tuple[str, ...]] = set()
     for levels in tree.values():
         for level in levels:
             paths.add(_field_path(level.path(output_format="list")))
-    changes = []
+    changes: dict[tuple[str, ...], FieldChange] = {}
     for path in sorted(paths):
-        old, new = value_at(before, path), value_at(after, path)
-        if old != new:
-            changes.append(FieldChange(path, old, new))
-    return tuple(changes)
+        for change in _leaf_changes(path, value_at(before, path), value_at(after, path)):
+            changes[change.path] = change
+    return tuple(changes[path] for path in sorted(changes))
+
+
+def _leaf_changes(path: tuple[str, ...], old: Any, new: Any) -> list[FieldChange]:
+    """A change at a mapping, told field by field (a mapping appearing whole included)."""
+    nested = (isinstance(old, Mapping) or old is None) and (isinstance(new, Mapping) or new is None)
+    if nested and (old is not None or new is not None):
+        old, new = old or {}, new or {}
+        found = []
+        for key in sorted(set(old) | set(new)):
+            found += _leaf_changes((*path, key), old.get(key), new.get(key))
+        return found
+    return [FieldChange(path, old, new)] if old != new else []
 
 
 def _field_path(parts: list[Any]) -> tuple[str, ...]:

@@ -1,0 +1,145 @@
+"""Text, JSON and Markdown renderings of one plan and one apply report."""
+
+from __future__ import annotations
+
+import json
+
+from horizon.providers.base import Applied
+from horizon.reconcile.apply import ApplyReport, Failure, Outcome
+from horizon.reconcile.plan import diff
+from horizon.reconcile.render_json import FORMAT_VERSION, render_json
+from horizon.reconcile.render_markdown import render_markdown
+from horizon.reconcile.render_text import render_report_text, render_text
+from horizon.reconcile.resources import Resource
+
+SENDER = "whatsapp_sender"
+
+
+def sender(client, number, about="Pizza", **extra):
+    fields = {
+        "friendly_name": f"horizon:{client}" if client else "Acme",
+        "profile": {"about": about},
+    }
+    return Resource(SENDER, f"whatsapp:{number}", client, fields, **extra)
+
+
+def mixed_plan():
+    desired = [
+        sender("roma", "+34910000101"),
+        sender("sol", "+34910000102", about="Abierta 24 horas"),
+        sender("harbor", "+14155550101"),
+    ]
+    observed = [
+        sender(
+            "sol",
+            "+34910000102",
+            about="Abierta 365 días",
+            status="CREATING",
+            notice="sender is CREATING, not ONLINE: wait.",
+        ),
+        sender(None, "+14155550101", label="Harbor HW"),
+        sender("gone", "+34910000199"),
+    ]
+    return diff(desired, observed)
+
+
+def test_text_follows_terraform_conventions():
+    text = render_text(mixed_plan())
+
+    assert '  + whatsapp_sender "whatsapp:+34910000101"  (roma)' in text
+    assert '      + profile.about: "Pizza"' in text
+    assert '  ~ whatsapp_sender "whatsapp:+34910000102"  (sol)' in text
+    assert '      ~ profile.about: "Abierta 365 días" → "Abierta 24 horas"' in text
+    assert '  ? whatsapp_sender "whatsapp:+34910000199"  (gone)' in text
+    assert "# orphaned (would be deleted with --prune): no client file for 'gone'" in text
+    assert '  ! whatsapp_sender "whatsapp:+14155550101"  (harbor)' in text
+    assert "not managed by Horizon (friendly_name 'Harbor HW'); run `horizon adopt harbor`" in text
+    assert '# whatsapp_sender "whatsapp:+34910000102": sender is CREATING, not ONLINE' in text
+    assert "Plan: 1 to create, 1 to update, 0 to delete." in text
+    assert "\x1b[" not in text
+
+
+def test_colour_only_when_asked():
+    assert "\x1b[32m" in render_text(mixed_plan(), color=True)
+
+
+def test_in_sync_plan_says_no_changes():
+    assert render_text(diff([sender("roma", "+1")], [sender("roma", "+1")])).startswith(
+        "No changes."
+    )
+
+
+def test_json_is_stable_and_versioned():
+    document = json.loads(render_json(mixed_plan()))
+
+    assert document["format_version"] == FORMAT_VERSION
+    assert list(document) == [
+        "format_version",
+        "horizon_version",
+        "prune",
+        "scope",
+        "in_sync",
+        "summary",
+        "changes",
+    ]
+    assert document["summary"]["create"] == 1 and document["summary"]["orphan"] == 1
+    update = next(c for c in document["changes"] if c["action"] == "update")
+    assert update == {
+        "action": "update",
+        "kind": SENDER,
+        "key": "whatsapp:+34910000102",
+        "client": "sol",
+        "remote_id": None,
+        "fields": [
+            {
+                "path": ["profile", "about"],
+                "before": "Abierta 365 días",
+                "after": "Abierta 24 horas",
+            }
+        ],
+        "status": "CREATING",
+        "notice": "sender is CREATING, not ONLINE: wait.",
+        "message": None,
+    }
+
+
+def test_markdown_folds_each_client_into_a_diff_block():
+    markdown = render_markdown(mixed_plan())
+
+    assert markdown.startswith(
+        "### Horizon plan\n\n**Plan: 1 to create, 1 to update, 0 to delete.**"
+    )
+    assert "<details><summary><b>sol</b> `~1`</summary>" in markdown
+    assert "```diff\n~ whatsapp_sender" in markdown
+    assert '> **whatsapp_sender "whatsapp:+34910000102"**: sender is CREATING' in markdown
+
+
+def test_report_lists_applied_and_failed_with_the_vendor_answer():
+    plan = mixed_plan()
+    created, updated = plan.to_apply
+    report = ApplyReport(
+        (
+            Outcome(created, Applied("XE1", "CREATING", "sender is CREATING, not ONLINE: wait.")),
+            Outcome(updated, failure=Failure("twilio", "Invalid profile", 400, 20001)),
+        )
+    )
+
+    text = render_report_text(report)
+    markdown = render_markdown(plan, report)
+    document = json.loads(render_json(plan, report))
+
+    assert '  created  whatsapp_sender "whatsapp:+34910000101" (roma)' in text
+    assert "# sender is CREATING, not ONLINE: wait." in text
+    assert (
+        '  failed   whatsapp_sender "whatsapp:+34910000102" (sol): '
+        "twilio HTTP 400 (code 20001): Invalid profile"
+    ) in text
+    assert "Apply complete: 1 applied, 1 failed" in text
+    assert "Run `horizon reconcile` again to retry what failed." in text
+    assert "**1 applied, 1 failed.**" in markdown
+    assert document["apply"]["outcomes"][1]["error"] == {
+        "vendor": "twilio",
+        "status": 400,
+        "code": 20001,
+        "message": "Invalid profile",
+    }
