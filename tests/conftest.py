@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -174,6 +174,14 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
                 receiver._record(ReceivedRequest("POST", self.path, dict(self.headers), form))
+                self._answer()
+
+            def do_GET(self) -> None:
+                query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+                receiver._record(ReceivedRequest("GET", self.path, dict(self.headers), query))
+                self._answer()
+
+            def _answer(self) -> None:
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "text/xml")
                 self.end_headers()

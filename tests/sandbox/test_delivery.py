@@ -9,6 +9,17 @@ from twilio.request_validator import RequestValidator
 from horizon.sandbox.delivery import Delivery, twilio_signature
 
 
+def deliver(url: str, params: dict[str, str], method: str):
+    async def send():
+        delivery = Delivery("token", timeout=5)
+        try:
+            return await delivery.send(url, params, method)
+        finally:
+            await delivery.close()
+
+    return asyncio.run(send())
+
+
 def test_signature_matches_twilios_request_validator():
     url = "https://bots.example.com:8443/twilio/inbound?client=roma"
     params = {"Body": "¿hola? ñ & =", "From": "whatsapp:+34600000001", "NumMedia": "0"}
@@ -19,15 +30,17 @@ def test_signature_matches_twilios_request_validator():
     assert not RequestValidator("other").validate(url, params, signature)
 
 
-def test_get_webhook_signs_the_url_with_its_query(webhook_receiver):
-    received: list = []
+def test_get_webhook_carries_params_in_the_query_and_signs_the_full_url(webhook_receiver):
+    result = deliver(f"{webhook_receiver.url}/hook", {"Body": "hola ñ", "From": "+1"}, "GET")
 
-    async def deliver() -> None:
-        delivery = Delivery("token", timeout=5)
-        received.append(await delivery.send("http://127.0.0.1:9/x", {"A": "1"}, "GET"))
-        await delivery.close()
+    [request] = webhook_receiver.wait_for(1)
+    assert result.status == 200 and request.method == "GET"
+    assert request.form == {"Body": "hola ñ", "From": "+1"}
+    full_url = f"{webhook_receiver.url}{request.path}"
+    assert RequestValidator("token").validate(full_url, {}, request.headers["X-Twilio-Signature"])
 
-    asyncio.run(deliver())
 
-    [result] = received
-    assert result.status == 0 and result.error  # nothing listens on port 9
+def test_unreachable_webhook_is_reported_not_raised():
+    result = deliver("http://127.0.0.1:9/hook", {"A": "1"}, "POST")
+    assert (result.status, result.ok) == (0, False)
+    assert "ConnectError" in result.error
