@@ -62,8 +62,7 @@ class Files:
             raise missing("purpose")
         if purpose not in PURPOSES:
             raise invalid(
-                f"Invalid value for 'purpose': '{purpose}'. Expected one of "
-                f"{', '.join(PURPOSES)}.",
+                f"Invalid value for 'purpose': '{purpose}'. Expected one of {', '.join(PURPOSES)}.",
                 param="purpose",
             )
         filename, data = upload
@@ -116,4 +115,3 @@ class FileContent:
         content = self.sandbox.store.get(FILE_CONTENTS, file_id) or {"data": ""}
         resp.content_type = "application/octet-stream"
         resp.data = base64.b64decode(content["data"])
-

@@ -1,7 +1,7 @@
 """Running the sandbox under uvicorn: in the foreground (the CLI) or on a background thread.
 
-    with start_in_thread() as sandbox:        # a free port on 127.0.0.1
-        os.environ.update(sandbox.env())      # TWILIO_API_BASE, OPENAI_BASE_URL, credentials
+`start_in_thread()` serves on a free loopback port and returns a handle whose `env()` is
+what points Horizon at it (TWILIO_API_BASE, OPENAI_BASE_URL, credentials).
 """
 
 from __future__ import annotations

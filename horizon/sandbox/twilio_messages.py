@@ -86,9 +86,7 @@ def _validate_create(sandbox: Sandbox, form: Form) -> None:
     if not body and not media and not form.get("ContentSid"):
         raise invalid("Message body is required.", code=21602)
     if len(body) > MAX_BODY:
-        raise invalid(
-            "The concatenated message body exceeds the 1600 character limit.", code=21617
-        )
+        raise invalid("The concatenated message body exceeds the 1600 character limit.", code=21617)
     if not E164.match(address_number(to)):
         raise invalid(f"Invalid 'To' Phone Number: {to}", code=21211)
     callback = form.get("StatusCallback")

@@ -17,9 +17,7 @@ def add_sender(sandbox, **webhook: str) -> None:
     sandbox.twilio().messaging.v2.channels_senders.create(request)
 
 
-def test_inbound_whatsapp_message_is_posted_signed_to_the_sender_webhook(
-    sandbox, webhook_receiver
-):
+def test_inbound_whatsapp_message_is_posted_signed_to_the_sender_webhook(sandbox, webhook_receiver):
     callback = f"{webhook_receiver.url}/twilio/inbound"
     add_sender(sandbox, callback_url=callback)
 
