@@ -1,6 +1,8 @@
 """The store for asyncio code: each call runs on the store's own threads, off the event loop.
 
-SQLite gets one thread, so writes never wait on SQLite's lock; PostgreSQL gets a few.
+Storing an inbound message has a thread of its own, so Twilio's acknowledgement never
+queues behind the worker's calls; everything else shares one thread on SQLite (whose
+writes are serialised anyway) or a few on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from horizon.store.store import Store
 
+INGEST = frozenset({"record_inbound"})
+
 
 class AsyncStore:
     """`await async_store.record_inbound(...)` runs `Store.record_inbound` on a store thread."""
@@ -21,18 +25,19 @@ class AsyncStore:
         self.store = store
         threads = 1 if store.dialect == "sqlite" else 8
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
+        self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-ingest")
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self.store, name)
+        executor = self._ingest if name in INGEST else self._executor
 
         async def run(*args: Any, **kwargs: Any) -> Any:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._executor, functools.partial(method, *args, **kwargs)
-            )
+            return await loop.run_in_executor(executor, functools.partial(method, *args, **kwargs))
 
         return run
 
     def close(self) -> None:
+        self._ingest.shutdown(wait=True)
         self._executor.shutdown(wait=True)
         self.store.close()

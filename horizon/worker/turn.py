@@ -28,6 +28,8 @@ from horizon.worker.policy import (
     month_start,
 )
 
+SPEND_CACHE_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -58,6 +60,7 @@ class TurnRunner:
         self.metrics = metrics
         self.keywords = keywords or Keywords()
         self.limit_message = limit_message
+        self._spend: dict[str, tuple[float, float]] = {}
 
     async def run(self, batch: list[WorkItem]) -> None:
         """Answer `batch` (messages of one pair, in order), resuming it if it was started."""
@@ -65,17 +68,18 @@ class TurnRunner:
         client_id, user = first.client_id, first.user_number
         if first.turn_id is None:
             turn_id = await self.store.start_turn(client_id, user, [item.id for item in batch])
+            turn = Turn(turn_id, client_id, user, None)
         else:
             turn_id = first.turn_id
             log_event("turn_resumed", client=client_id, sid=first.sid, turn=turn_id)
-        turn: Turn = await self.store.turn(turn_id)
+            turn = await self.store.turn(turn_id)
         if not turn.replied:
             decision = await self.decide(batch)
             parts = split_message(to_whatsapp(decision.text)) if decision.text else []
             await self.store.save_reply(
                 turn_id, decision.kind, parts, decision.usage, decision.response_id, decision.error
             )
-            turn = await self.store.turn(turn_id)
+            turn = Turn(turn_id, client_id, user, decision.kind, tuple(parts), 0)
             status, error, usage = decision.status, decision.error, decision.usage
             self._count(client_id, decision)
         else:
@@ -122,10 +126,18 @@ class TurnRunner:
         sent = await self.store.inbound_count_since(client.id, user, now - HOUR)
         if sent > client.limits.user_messages_per_hour:
             return "user_messages_per_hour"
-        spent = estimated_cost(await self.store.usage_since(client.id, month_start(now)))
-        if spent >= client.limits.monthly_budget_usd:
+        if await self._month_spend(client.id, now) >= client.limits.monthly_budget_usd:
             return "monthly_budget_usd"
         return None
+
+    async def _month_spend(self, client_id: str, now: float) -> float:
+        # Summing a month of turns on every turn would cost more than the guard is worth;
+        # a spend figure half a minute old is precise enough for a monthly budget.
+        cached = self._spend.get(client_id)
+        if cached is None or now - cached[1] > SPEND_CACHE_SECONDS:
+            usages = await self.store.usage_since(client_id, month_start(now))
+            cached = self._spend[client_id] = (estimated_cost(usages), now)
+        return cached[0]
 
     async def _limit_notice(self, client: Client, user: str, limit: str) -> Decision:
         # One notice per hour: a user who keeps writing is not answered with a flood of them.
