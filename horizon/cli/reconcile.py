@@ -12,6 +12,7 @@ import click
 from horizon.cli.config import clients_dir_option, resolve_clients_dir
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
+from horizon.providers.base import Provider
 from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, apply_plan
 from horizon.reconcile.redact import redact
 from horizon.reconcile.resources import Plan
@@ -27,7 +28,7 @@ class Session:
 
     fleet: Fleet
     settings: Settings
-    providers: list
+    providers: list[Provider]
 
     @property
     def secrets(self) -> tuple[str, ...]:
