@@ -7,7 +7,6 @@ Adding a vendor resource is one module implementing `Provider` plus a line in th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -80,43 +79,10 @@ def vendor_call(function: Callable[[], T], policy: RetryPolicy = DEFAULT_POLICY)
 
 def twilio_records(first_page: Callable[[], Any], policy: RetryPolicy) -> Iterator[Any]:
     """Every record of a Twilio listing, one retried request per page."""
-    page = vendor_call(_with_page_errors(first_page), policy)
+    page = vendor_call(first_page, policy)
     while page is not None:
         yield from page
-        page = vendor_call(_with_page_errors(page.next_page), policy)
-
-
-def _with_page_errors(function: Callable[[], T]) -> Callable[[], T]:
-    """Twilio's pages fail with a bare TwilioException("Unable to fetch page", response);
-    read the status and Twilio's error body from that response so the policy can judge it."""
-
-    def fetch() -> T:
-        try:
-            return function()
-        except Exception as error:
-            response = error.args[1] if len(error.args) == 2 else None
-            if type(error).__module__.startswith("twilio") and hasattr(response, "status_code"):
-                raise _page_error(response) from error
-            raise
-
-    return fetch
-
-
-def _page_error(response: Any) -> VendorError:
-    try:
-        body = json.loads(response.text)
-    except (TypeError, ValueError):
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    retry_after = (response.headers or {}).get("Retry-After") if response.headers else None
-    try:
-        wait = float(retry_after) if retry_after is not None else None
-    except ValueError:
-        wait = None
-    message = str(body.get("message") or f"HTTP {response.status_code}")
-    return VendorError(
-        "twilio", message, status=response.status_code, code=body.get("code"), retry_after=wait
-    )
+        page = vendor_call(page.next_page, policy)
 
 
 def openai_records(first_page: Callable[[], Any], policy: RetryPolicy) -> Iterator[Any]:

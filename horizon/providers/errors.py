@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from horizon.retry import VendorError
 
@@ -31,7 +33,28 @@ def _from_twilio(error: BaseException) -> VendorError | None:
         return VendorError(
             "twilio", error.msg or "request failed", status=error.status, code=error.code
         )
+    # A list page fails with a bare TwilioException("Unable to fetch page", response):
+    # the status and Twilio's error body are only in that response.
+    response = error.args[1] if len(error.args) == 2 else None
+    if hasattr(response, "status_code"):
+        return _from_twilio_response(response)
     return VendorError("twilio", str(error))
+
+
+def _from_twilio_response(response: Any) -> VendorError:
+    try:
+        body = json.loads(response.text)
+    except (TypeError, ValueError):
+        body = None
+    body = body if isinstance(body, dict) else {}
+    headers = response.headers or {}
+    return VendorError(
+        "twilio",
+        str(body.get("message") or f"HTTP {response.status_code}"),
+        status=response.status_code,
+        code=body.get("code"),
+        retry_after=_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
+    )
 
 
 def _from_openai(error: BaseException) -> VendorError | None:

@@ -53,3 +53,22 @@ def test_connection_failures_are_transient() -> None:
 def test_other_exceptions_pass_through_unchanged() -> None:
     with pytest.raises(ZeroDivisionError), vendor_errors():
         1 / 0  # noqa: B018
+
+
+def test_twilio_page_failure_keeps_status_code_and_retry_after() -> None:
+    from twilio.base.exceptions import TwilioException
+    from twilio.http.response import Response
+
+    body = '{"code": 20003, "message": "Authenticate", "status": 401}'
+    unauthorised = raised_inside(
+        TwilioException("Unable to fetch page", Response(401, body, {"Retry-After": "1"}))
+    )
+    limited = raised_inside(TwilioException("Unable to fetch page", Response(429, "", {})))
+
+    assert (unauthorised.status, unauthorised.code, unauthorised.message) == (
+        401,
+        20003,
+        "Authenticate",
+    )
+    assert not unauthorised.transient and unauthorised.retry_after == 1.0
+    assert limited.status == 429 and limited.transient
