@@ -14,9 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "Validating the example clients in clients/ against schema.json's models:"
-	$(BIN)/horizon validate --verbose
-	$(BIN)/horizon schema --check
+	$(BIN)/horizon demo
 
 test: $(STAMP)
 	$(BIN)/ruff check horizon tests bench

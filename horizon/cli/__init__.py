@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "sandbox": "horizon.cli.sandbox:sandbox",
     "reconcile": "horizon.cli.reconcile:reconcile",
     "adopt": "horizon.cli.reconcile:adopt",
+    "demo": "horizon.cli.demo:demo",
 }
 
 

@@ -1,0 +1,1 @@
+"""Operations: the demo and the day-to-day commands around a running fleet."""
