@@ -43,4 +43,4 @@ def test_get_webhook_carries_params_in_the_query_and_signs_the_full_url(webhook_
 def test_unreachable_webhook_is_reported_not_raised():
     result = deliver("http://127.0.0.1:9/hook", {"A": "1"}, "POST")
     assert (result.status, result.ok) == (0, False)
-    assert "ConnectError" in result.error
+    assert "ClientConnectorError" in result.error
