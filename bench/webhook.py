@@ -246,9 +246,19 @@ def main() -> None:
         wait_ready(f"{webhook}/healthz", processes[1])
         run_phases(args, sandbox, webhook)
     finally:
-        for process in processes:
-            process.terminate()
+        stop(processes)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Terminate every process, then kill whichever has not exited within 10 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
             process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def run_phases(args: argparse.Namespace, sandbox: str, webhook: str) -> None:
