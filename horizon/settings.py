@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class MissingSetting(Exception):
-    """A setting a command needs is not set; the message names the variable."""
+class SettingError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class MissingSetting(SettingError):
+    """A setting a command needs is not set."""
 
     def __init__(self, variable: str, purpose: str) -> None:
         self.variable = variable
         super().__init__(f"{variable} is not set; it is needed {purpose}")
+
+
+class InvalidSetting(SettingError):
+    """A setting is set to something unusable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {message}")
 
 
 class Settings(BaseSettings):
@@ -36,6 +51,26 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, validation_alias="HORIZON_ADMIN_TOKEN", repr=False
     )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            variable = ".".join(str(part) for part in first["loc"]) or "settings"
+            raise InvalidSetting(variable, first["msg"].removeprefix("Value error, ")) from None
+
+    @field_validator("public_url", "twilio_api_base", "openai_base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must not have a query or fragment")
+        return value.rstrip("/")
 
     def require(self, attribute: str, purpose: str) -> str:
         """Return a setting's value, or raise MissingSetting naming its variable."""

@@ -10,6 +10,7 @@ import importlib
 import click
 
 from horizon import __version__
+from horizon.settings import SettingError
 
 # command name -> "module:attribute"; each module is a thin layer over horizon.<area>.
 COMMANDS: dict[str, str] = {
@@ -36,6 +37,12 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingError as error:  # from any command: one line naming the variable
+            raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -24,7 +24,11 @@ def serve(host: str, port: int, reload_config: bool) -> None:
 
     configure_json_logging()
     try:
-        run(Settings(), host, port, reload_config=reload_config)
+        settings = Settings()
+        # Twilio signs against the public URL: guessing it from the bound address would
+        # reject every real request behind a proxy, silently.
+        settings.require("public_url", "to check Twilio's signatures (the webhook's public URL)")
+        run(settings, host, port, reload_config=reload_config)
     except MissingSetting as error:
         raise click.ClickException(str(error)) from None
     except InvalidConfig as error:

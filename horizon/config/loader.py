@@ -103,7 +103,12 @@ def load_client(path: Path, repo_root: Path) -> FileResult:
     """Parse and validate one client file."""
     result = FileResult(path)
     name = str(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # a broken symlink, no permission…
+        reason = exc.strerror or type(exc).__name__
+        result.errors.append(ConfigError(name, 1, 1, "(file)", f"cannot be read: {reason}"))
+        return result
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,6 +7,7 @@ reconcile again plans what is left, so a re-run finishes the job.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -18,6 +19,8 @@ from horizon.reconcile.resources import Change, Plan
 from horizon.retry import VendorError
 
 DEFAULT_PARALLELISM = 8
+
+LOGGER = logging.getLogger("horizon.reconcile")
 
 
 @dataclass(frozen=True)
@@ -110,4 +113,12 @@ def _apply_one(provider: Provider, change: Change, secrets: tuple[str, ...]) -> 
     except OSError as error:  # a knowledge file unreadable at apply time
         failure = Failure("local", redact(f"{type(error).__name__}: {error}", secrets))
         return Outcome(change, failure=failure, seconds=time.monotonic() - started)
+    except Exception as error:  # a bug: still report it, and let the other changes finish
+        LOGGER.debug("unexpected error applying %s", change.address, exc_info=True)
+        message = redact(
+            f"unexpected error (a bug in Horizon): {type(error).__name__}: {error}", secrets
+        )
+        return Outcome(
+            change, failure=Failure("horizon", message), seconds=time.monotonic() - started
+        )
     return Outcome(change, applied=applied, seconds=time.monotonic() - started)

@@ -32,8 +32,8 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "required field is missing",
     ),
     "missing-assistant.yaml": ("missing-assistant.yaml", 1, "assistant", "required"),
-    "number-not-e164.yaml": ("number-not-e164.yaml", 2, "number", "pattern"),
-    "number-not-canonical.yaml": ("number-not-canonical.yaml", 2, "number", "pattern"),
+    "number-not-e164.yaml": ("number-not-e164.yaml", 2, "number", "is not in E.164 form: '+'"),
+    "number-not-canonical.yaml": ("number-not-canonical.yaml", 2, "number", "write '+34910000207'"),
     "number-invalid.yaml": ("number-invalid.yaml", 2, "number", "not a valid phone number"),
     "number-unquoted.yaml": ("number-unquoted.yaml", 2, "number", "put the value in quotes"),
     "number-duplicate.yaml": (
@@ -265,3 +265,21 @@ def test_a_broken_file_reusing_a_number_takes_the_error_not_the_valid_owner(
     assert [(e.file, e.line) for e in numbers] == [(str(clients / "aa-newcomer.yaml"), 2)]
     assert "zz-owner.yaml:2" in numbers[0].message
     assert [client.id for client in result.fleet] == ["zz-owner"]
+
+
+def test_unreadable_client_file_is_an_error_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    shutil.copy(DATA / "valid" / "000-valid.yaml", clients)
+    (clients / "dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["validate"])
+
+    assert result.exit_code == 1
+    assert "clients/dangling.yaml:1:1: (file): cannot be read: No such file or directory" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output

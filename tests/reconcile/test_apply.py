@@ -76,6 +76,21 @@ def test_secrets_are_masked_in_failure_messages():
     assert report.failed[0].failure.message == "Incorrect API key provided: ***"
 
 
+def test_an_unexpected_error_is_reported_and_the_other_changes_still_apply():
+    class Buggy(CountingProvider):
+        def apply(self, change: Change) -> Applied:
+            if change.key == "k01":
+                raise ValueError("profile has no name")
+            return super().apply(change)
+
+    report = apply_plan(creates(3), [Buggy()], parallelism=1)
+
+    assert [outcome.change.key for outcome in report.succeeded] == ["k00", "k02"]
+    (failed,) = report.failed
+    assert failed.failure.vendor == "horizon"
+    assert "ValueError: profile has no name" in failed.failure.message
+
+
 def test_only_create_update_and_delete_are_applied():
     provider = CountingProvider()
     plan = Plan(tuple(Change(action, "thing", action.value, "c") for action in Action))
