@@ -21,6 +21,10 @@ class Messenger:
         self, twilio: TwilioClient, status_callback: str | None, policy: RetryPolicy
     ) -> None:
         self.twilio, self.status_callback, self.policy = twilio, status_callback, policy
+        # Twilio's SDK loads its API modules on first use; loading them now keeps that
+        # out of the first turn and lets `horizon serve` freeze them with the start-up heap.
+        self._messages = twilio.messages
+        self._typing = twilio.messaging.v2.typing_indicator
 
     async def typing(self, message_sid: str, channel: str) -> None:
         """Show 'typing…' for the message being answered; a failure only costs the indicator."""
@@ -28,7 +32,7 @@ class Messenger:
             return
         try:
             with vendor_errors():
-                await self.twilio.messaging.v2.typing_indicator.create_async(
+                await self._typing.create_async(
                     channel="whatsapp", message_id=message_sid
                 )
         except VendorError as error:
@@ -42,7 +46,7 @@ class Messenger:
 
         async def create():
             with vendor_errors():
-                return await self.twilio.messages.create_async(**params)
+                return await self._messages.create_async(**params)
 
         message = await call_async(create, self.policy)
         return message.sid, message.status or "queued"

@@ -48,6 +48,8 @@ class AssistantModel:
 
     def __init__(self, client: openai.AsyncOpenAI, store: AsyncStore, policy: RetryPolicy) -> None:
         self.openai, self.store, self.policy = client, store, policy
+        # The SDK builds its resources on first use: built now, they join the start-up heap.
+        self._responses, self._conversations = client.responses, client.conversations
         self._knowledge: dict[str, str] = {}
         self._knowledge_at = float("-inf")
 
@@ -84,7 +86,7 @@ class AssistantModel:
     async def _create_response(self, request: dict):
         try:
             with vendor_errors():
-                return await self.openai.responses.create(**request)
+                return await self._responses.create(**request)
         except VendorError as error:
             if error.code == "conversation_locked":
                 # Another call on this conversation is still running (a previous process's
@@ -106,7 +108,7 @@ class AssistantModel:
 
         async def create():
             with vendor_errors():
-                return await self.openai.conversations.create(
+                return await self._conversations.create(
                     metadata={"client": client.id, "managed_by": "horizon"}
                 )
 
