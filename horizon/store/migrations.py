@@ -28,7 +28,20 @@ def _initial_schema(connection: Connection) -> None:
     schema.metadata.create_all(connection, checkfirst=True)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial_schema),)
+def _turn_and_pair_indexes(connection: Connection) -> None:
+    for table in (schema.work, schema.turns):
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial_schema),
+    Migration(
+        2,
+        "indexes for a pair's open work, a turn's work and a pair's turns",
+        _turn_and_pair_indexes,
+    ),
+)
 
 
 def current_version(engine: Engine) -> int:

@@ -67,6 +67,7 @@ turns = Table(
     Column("finished_at", Float, nullable=True),
 )
 Index("ix_turns_client_time", turns.c.client_id, turns.c.started_at)
+Index("ix_turns_pair_kind", turns.c.client_id, turns.c.user_number, turns.c.kind)
 
 # The work queue: inbound messages still to be answered, claimed by the turn answering them.
 work = Table(
@@ -83,6 +84,10 @@ work = Table(
     Column("done_at", Float, nullable=True),
 )
 Index("ix_work_state_pair", work.c.state, work.c.client_id, work.c.user_number)
+# A pair's open work and a turn's claimed work are read on every turn: without these,
+# each read scans the whole queue, which only grows.
+Index("ix_work_pair_state", work.c.client_id, work.c.user_number, work.c.state)
+Index("ix_work_turn", work.c.turn_id)
 
 conversations = Table(
     "conversations",

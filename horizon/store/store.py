@@ -17,6 +17,8 @@ from horizon.store.migrations import migrate
 from horizon.store.records import InboundMessage, Turn, Usage, WorkItem, media_from_json
 from horizon.store.schema import conversations, messages, opt_outs, turns, work
 
+OPEN = ("pending", "claimed")  # work not done yet; IN, unlike !=, can use an index
+
 OUTBOUND_STATUS_RANK = {
     "accepted": 0,
     "scheduled": 0,
@@ -92,7 +94,7 @@ class Store:
         """Every (client, user) with stored messages not yet answered, oldest first."""
         query = (
             select(work.c.client_id, work.c.user_number, func.min(work.c.id).label("first"))
-            .where(work.c.state != "done")
+            .where(work.c.state.in_(OPEN))
             .group_by(work.c.client_id, work.c.user_number)
             .order_by("first")
         )
@@ -107,7 +109,7 @@ class Store:
             .where(
                 work.c.client_id == client_id,
                 work.c.user_number == user_number,
-                work.c.state != "done",
+                work.c.state.in_(OPEN),
             )
             .order_by(work.c.id)
         )

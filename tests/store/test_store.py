@@ -125,3 +125,31 @@ def test_usage_and_counts_feed_the_limits(store):
     assert store.inbound_count_since(CLIENT, USER, since) == 3
     assert store.usage_since(CLIENT, since) == [Usage("gpt-5.4-mini", 100, 20)]
     assert store.usage_since("farmacia-sol", since) == []
+
+
+def test_a_version_1_database_gets_the_queue_indexes(store):
+    with store.engine.begin() as connection:
+        for name in ("ix_work_pair_state", "ix_work_turn", "ix_turns_pair_kind"):
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        connection.exec_driver_sql("DELETE FROM schema_migrations WHERE version > 1")
+
+    assert [m.version for m in migrate(store.engine)] == [2]
+
+    indexes = {i["name"] for t in ("work", "turns") for i in inspect(store.engine).get_indexes(t)}
+    assert {"ix_work_pair_state", "ix_work_turn", "ix_turns_pair_kind"} <= indexes
+
+
+def test_reading_a_pairs_queue_does_not_scan_the_whole_queue(store):
+    query = (
+        "EXPLAIN QUERY PLAN SELECT id FROM work WHERE client_id = 'a' AND user_number = 'b' "
+        "AND state IN ('pending', 'claimed')"
+    )
+    with store.engine.connect() as connection:
+        plan = " ".join(row[-1] for row in connection.exec_driver_sql(query))
+        by_turn = " ".join(
+            row[-1]
+            for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN UPDATE work SET state = 'done' WHERE turn_id = 1"
+            )
+        )
+    assert "SCAN" not in plan and "SCAN" not in by_turn
