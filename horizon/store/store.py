@@ -10,7 +10,7 @@ import json
 import time
 
 from sqlalchemy import Engine, and_, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from horizon.store.engine import make_engine
 from horizon.store.migrations import migrate
@@ -33,12 +33,35 @@ OUTBOUND_STATUS_RANK = {
 }
 
 
+def _inbound_row(message: InboundMessage) -> dict:
+    now = message.received_at or time.time()
+    return {
+        "sid": message.sid,
+        "direction": "inbound",
+        "client_id": message.client_id,
+        "user_number": message.user_number,
+        "client_number": message.client_number,
+        "channel": message.channel,
+        "body": message.body,
+        "media": message.media_json(),
+        "status": "queued" if message.client_id else "unrouted",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 class Store:
     """Horizon's database, migrated to the newest schema when opened."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # A repeated MessageSid inserts nothing (and returns no id) instead of raising, so
+        # duplicates need no savepoint and a batch of messages shares one transaction.
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self._insert_new_message = (
+            insert(messages).on_conflict_do_nothing(index_elements=["sid"]).returning(messages.c.id)
+        )
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -58,37 +81,32 @@ class Store:
 
     def record_inbound(self, message: InboundMessage) -> bool:
         """Store an inbound message (and queue it when routed); False if its sid is known."""
-        now = message.received_at or time.time()
-        row = {
-            "sid": message.sid,
-            "direction": "inbound",
-            "client_id": message.client_id,
-            "user_number": message.user_number,
-            "client_number": message.client_number,
-            "channel": message.channel,
-            "body": message.body,
-            "media": message.media_json(),
-            "status": "queued" if message.client_id else "unrouted",
-            "created_at": now,
-            "updated_at": now,
-        }
-        try:
-            with self.engine.begin() as connection:
-                inserted = connection.execute(messages.insert().values(**row))
-                message_id = inserted.inserted_primary_key[0]
-                if message.client_id:
+        return self.record_inbound_many([message])[0]
+
+    def record_inbound_many(self, batch: list[InboundMessage]) -> list[bool]:
+        """Store several inbound messages in one transaction (one commit for all of them).
+
+        Each gets True when stored, False when its sid was already known (or repeated
+        earlier in the batch); a message is queued for an answer when routed.
+        """
+        stored = []
+        with self.engine.begin() as connection:
+            for message in batch:
+                row = _inbound_row(message)
+                message_id = connection.execute(self._insert_new_message, row).scalar()
+                stored.append(message_id is not None)
+                if message_id is not None and message.client_id:
                     connection.execute(
-                        work.insert().values(
-                            message_id=message_id,
-                            client_id=message.client_id,
-                            user_number=message.user_number,
-                            state="pending",
-                            enqueued_at=now,
-                        )
+                        work.insert(),
+                        {
+                            "message_id": message_id,
+                            "client_id": message.client_id,
+                            "user_number": message.user_number,
+                            "state": "pending",
+                            "enqueued_at": row["created_at"],
+                        },
                     )
-        except IntegrityError:
-            return False
-        return True
+        return stored
 
     def pending_pairs(self) -> list[tuple[str, str]]:
         """Every (client, user) with stored messages not yet answered, oldest first."""

@@ -153,3 +153,15 @@ def test_reading_a_pairs_queue_does_not_scan_the_whole_queue(store):
             )
         )
     assert "SCAN" not in plan and "SCAN" not in by_turn
+
+
+def test_a_batch_of_messages_is_stored_in_one_go_and_repeats_are_told_apart(store):
+    store.record_inbound(inbound("SM0"))
+
+    stored = store.record_inbound_many(
+        [inbound("SM1"), inbound("SM0"), inbound("SM2", client=None), inbound("SM1")]
+    )
+
+    assert stored == [True, False, True, False]
+    assert [item.sid for item in store.pending_work(CLIENT, USER)] == ["SM0", "SM1"]
+    assert [m["sid"] for m in store.find_messages(direction="inbound")] == ["SM0", "SM1", "SM2"]
