@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import Engine, and_, func, select, text, update
+from sqlalchemy import Connection, Engine, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from horizon.store.engine import make_engine
@@ -48,6 +48,20 @@ def _inbound_row(message: InboundMessage) -> dict:
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _finish_turn(connection: Connection, turn_id: int, status: str, error: str | None) -> None:
+    now = time.time()
+    claimed = select(work.c.message_id).where(work.c.turn_id == turn_id)
+    connection.execute(
+        update(messages)
+        .where(messages.c.id.in_(claimed))
+        .values(status=status, error=error, updated_at=now, answered_at=now)
+    )
+    connection.execute(
+        update(work).where(work.c.turn_id == turn_id).values(state="done", done_at=now)
+    )
+    connection.execute(update(turns).where(turns.c.id == turn_id).values(finished_at=now))
 
 
 class Store:
@@ -210,8 +224,13 @@ class Store:
         sender: tuple[str, str, str],
         status: str,
         usage: Usage | None = None,
+        finish: tuple[str, str | None] | None = None,
     ) -> None:
-        """Store outbound part `part` (1-based) of `turn`; sender is (client#, user#, channel)."""
+        """Store outbound part `part` (1-based) of `turn`; sender is (client#, user#, channel).
+
+        `finish` (status, error), for the last part, also finishes the turn in the same
+        transaction, as `finish_turn` would.
+        """
         now = time.time()
         client_number, user_number, channel = sender
         with self.engine.begin() as connection:
@@ -234,21 +253,13 @@ class Store:
                 )
             )
             connection.execute(update(turns).where(turns.c.id == turn.id).values(parts_sent=part))
+            if finish is not None:
+                _finish_turn(connection, turn.id, *finish)
 
     def finish_turn(self, turn_id: int, status: str, error: str | None = None) -> None:
         """Mark the turn's messages done; `status` is the inbound messages' final status."""
-        now = time.time()
-        claimed = select(work.c.message_id).where(work.c.turn_id == turn_id)
         with self.engine.begin() as connection:
-            connection.execute(
-                update(messages)
-                .where(messages.c.id.in_(claimed))
-                .values(status=status, error=error, updated_at=now, answered_at=now)
-            )
-            connection.execute(
-                update(work).where(work.c.turn_id == turn_id).values(state="done", done_at=now)
-            )
-            connection.execute(update(turns).where(turns.c.id == turn_id).values(finished_at=now))
+            _finish_turn(connection, turn_id, status, error)
 
     # -- status callbacks ----------------------------------------------------------------
 

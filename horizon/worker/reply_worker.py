@@ -9,7 +9,6 @@ stored but not answered (for instance before a crash) is resumed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -90,18 +89,20 @@ class ReplyWorker:
 
     async def _serve(self, key: Pair, pair: _PairTask) -> None:
         try:
-            while True:
-                pair.arrived.clear()
-                items = await self.store.pending_work(*key)
-                if not items:
-                    if pair.arrived.is_set():
-                        continue
-                    return
+            items = await self._read(key, pair)
+            while items:
                 items = await self._coalesce(key, pair, items)
-                batch = next_batch(items, self.turns.keywords)
-                assert self._slots is not None
-                async with self._slots:
-                    await self.turns.run(batch)
+                if items:
+                    batch = next_batch(items, self.turns.keywords)
+                    assert self._slots is not None
+                    async with self._slots:
+                        await self.turns.run(batch)
+                    # Nothing stored since the last read and every message read answered:
+                    # done. (No await between this check and leaving `_pairs`, so no
+                    # notify can be missed.)
+                    if len(batch) == len(items) and not pair.arrived.is_set():
+                        return
+                items = await self._read(key, pair)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug: keep the messages queued and try again later
@@ -112,8 +113,16 @@ class ReplyWorker:
             self._pairs.pop(key, None)
             self.metrics.pairs_active.set(len(self._pairs))
 
+    async def _read(self, key: Pair, pair: _PairTask) -> list[WorkItem]:
+        """The pair's queue; `arrived` is set again by any message stored after this read."""
+        while True:
+            pair.arrived.clear()
+            items = await self.store.pending_work(*key)
+            if items or not pair.arrived.is_set():
+                return items
+
     async def _coalesce(self, key: Pair, pair: _PairTask, items: list[WorkItem]) -> list[WorkItem]:
-        """Wait until the pair has been quiet for the window (bounded), then re-read its queue."""
+        """Wait until the pair has been quiet for the window (bounded), re-reading on arrivals."""
         window = self.options.coalesce_window
         if window <= 0 or items[0].turn_id is not None:
             return items
@@ -123,7 +132,10 @@ class ReplyWorker:
             wait = min(newest + window, cap) - time.time()
             if wait <= 0:
                 return items
-            pair.arrived.clear()
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(pair.arrived.wait(), wait)
-            items = await self.store.pending_work(*key)
+            except TimeoutError:
+                return items  # quiet for the whole window: the queue is as last read
+            items = await self._read(key, pair)
+            if not items:  # answered meanwhile (a turn of another process): nothing to do
+                return items

@@ -84,10 +84,12 @@ class TurnRunner:
             self._count(client_id, decision)
         else:
             status, error, usage = "answered", None, None
-        sent_error = await self._send_parts(turn, first, usage)
-        await self.store.finish_turn(
-            turn_id, "failed" if sent_error else status, sent_error or error
-        )
+        sent_error = await self._send_parts(turn, first, usage, (status, error))
+        if sent_error is not None or turn.parts_sent >= len(turn.parts):
+            # Nothing (more) was sent, or sending failed: the last part did not finish it.
+            await self.store.finish_turn(
+                turn_id, "failed" if sent_error else status, sent_error or error
+            )
         self.metrics.reply_seconds.labels(client_id).observe(time.time() - first.received_at)
         log_event(
             "turn_done",
@@ -160,8 +162,13 @@ class TurnRunner:
         text = reply.text if reply.text.strip() else client.assistant.fallback_message
         return Decision("answer", text, usage=reply.usage, response_id=reply.response_id)
 
-    async def _send_parts(self, turn: Turn, first: WorkItem, usage: Usage | None) -> str | None:
-        """Send the parts not sent yet, in order; the error text if Twilio gave up."""
+    async def _send_parts(
+        self, turn: Turn, first: WorkItem, usage: Usage | None, finish: tuple[str, str | None]
+    ) -> str | None:
+        """Send the parts not sent yet, in order; the error text if Twilio gave up.
+
+        Recording the last part also finishes the turn with `finish` (status, error).
+        """
         from_ = address(first.client_number, first.channel)
         to = address(first.user_number, first.channel)
         sender = (first.client_number, first.user_number, first.channel)
@@ -180,7 +187,8 @@ class TurnRunner:
                 )
                 return str(error)
             part_usage = usage if part == 1 else None  # a reply's tokens go on its first part
-            await self.store.record_part_sent(turn, part, sid, sender, status, part_usage)
+            last = finish if part == len(turn.parts) else None
+            await self.store.record_part_sent(turn, part, sid, sender, status, part_usage, last)
             self.metrics.parts_sent.labels(turn.client_id).inc()
         return None
 
