@@ -7,6 +7,7 @@ with start_in_thread(settings) as webhook:     # a free port on 127.0.0.1
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import socket
 import threading
@@ -18,7 +19,8 @@ import uvicorn
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
-from horizon.providers.sdk import async_openai_client
+from horizon.providers.openai_knowledge import vector_store_ids
+from horizon.providers.sdk import async_openai_client, openai_client
 from horizon.providers.sdk_async import async_twilio_client
 from horizon.retry import RetryPolicy
 from horizon.settings import Settings
@@ -72,7 +74,9 @@ def build_webhook(
     store = AsyncStore(Store.open(settings.database_url))
     metrics = Metrics()
     messenger = Messenger(twilio, f"{public_url.rstrip('/')}/twilio/status", WORKER_POLICY)
-    model = AssistantModel(openai, store, WORKER_POLICY)
+    knowledge_client = openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
+    list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
+    model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)
     turns = TurnRunner(store, lambda: routing.fleet, model, messenger, metrics)
     worker = ReplyWorker(store, turns, metrics, options)
     background: list[asyncio.Task] = []
@@ -86,6 +90,7 @@ def build_webhook(
             task.cancel()
         await messenger.close()
         await openai.close()
+        knowledge_client.close()
         await asyncio.to_thread(store.close)
 
     app = create_app(

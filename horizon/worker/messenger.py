@@ -32,9 +32,7 @@ class Messenger:
             return
         try:
             with vendor_errors():
-                await self._typing.create_async(
-                    channel="whatsapp", message_id=message_sid
-                )
+                await self._typing.create_async(channel="whatsapp", message_id=message_sid)
         except VendorError as error:
             log_event("typing_indicator_failed", level=30, sid=message_sid, error=str(error))
 

@@ -1,12 +1,15 @@
 """The assistant's model: one OpenAI Responses call per turn, in the pair's conversation.
 
 Conversations are created on first contact and renewed after `memory_days` of silence;
-`file_search` covers the client's knowledge vector store (found by its metadata and cached).
+`file_search` covers the client's knowledge vector store: the one reconcile manages, found
+by `horizon.providers.openai_knowledge.vector_store_ids` and cached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import openai
@@ -46,8 +49,16 @@ def user_text(items: list[WorkItem]) -> str:
 class AssistantModel:
     """Answers a turn for a client, keeping each (client, user) in its own conversation."""
 
-    def __init__(self, client: openai.AsyncOpenAI, store: AsyncStore, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        store: AsyncStore,
+        policy: RetryPolicy,
+        list_knowledge: Callable[[], dict[str, str]],
+    ) -> None:
+        """`list_knowledge()` maps client ids to vector store ids (`vector_store_ids`)."""
         self.openai, self.store, self.policy = client, store, policy
+        self._list_knowledge = list_knowledge
         # The SDK builds its resources on first use: built now, they join the start-up heap.
         self._responses, self._conversations = client.responses, client.conversations
         self._knowledge: dict[str, str] = {}
@@ -122,15 +133,8 @@ class AssistantModel:
             return None
         stale = time.monotonic() - self._knowledge_at > KNOWLEDGE_CACHE_SECONDS
         if stale or client.id not in self._knowledge:
-            self._knowledge = await call_async(self._list_knowledge, self.policy)
+            # Reconcile's own listing, so the store a turn searches is the one reconcile
+            # manages; it pages with retries on a thread, off the event loop.
+            self._knowledge = await asyncio.to_thread(self._list_knowledge)
             self._knowledge_at = time.monotonic()
         return self._knowledge.get(client.id)
-
-    async def _list_knowledge(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        with vendor_errors():
-            async for store in self.openai.vector_stores.list(limit=100):
-                metadata = store.metadata or {}
-                if metadata.get("managed_by") == "horizon" and metadata.get("client"):
-                    found[metadata["client"]] = store.id
-        return found

@@ -1,0 +1,47 @@
+"""The assistant's model: the knowledge store a turn searches is the one reconcile manages."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+from horizon.config.loader import load_fleet
+from horizon.providers.openai_knowledge import vector_store_ids
+from horizon.providers.sdk import async_openai_client
+from horizon.retry import RetryPolicy
+from horizon.worker.model import AssistantModel
+
+CLIENT = """\
+name: Pizzería Roma
+number: "+34910000101"
+assistant:
+  instructions: Eres el asistente de Pizzería Roma.
+  knowledge: [menu.md]
+"""
+
+
+def test_turns_search_the_same_knowledge_store_as_reconcile(sandbox, tmp_path):
+    (tmp_path / "pizzeria-roma.yaml").write_text(CLIENT, encoding="utf-8")
+    (tmp_path / "menu.md").write_text("Margherita 9 €", encoding="utf-8")
+    client = load_fleet(tmp_path).fleet.by_id["pizzeria-roma"]
+    openai = sandbox.openai()
+    mark = {"managed_by": "horizon", "client": "pizzeria-roma"}
+    older = openai.vector_stores.create(name="horizon:pizzeria-roma", metadata=mark)
+    newer = openai.vector_stores.create(name="horizon:pizzeria-roma", metadata=mark)
+    openai.vector_stores.create(name="other", metadata={"client": "pizzeria-roma"})
+    policy = RetryPolicy(attempts=2, base_delay=0.01)
+
+    async def store_searched() -> str | None:
+        async_openai = async_openai_client(sandbox.settings())
+        listing = functools.partial(vector_store_ids, openai, policy)
+        model = AssistantModel(async_openai, store=None, policy=policy, list_knowledge=listing)
+        try:
+            return await model.knowledge_store(client)
+        finally:
+            await async_openai.close()
+
+    searched = asyncio.run(store_searched())
+
+    assert searched == vector_store_ids(openai)["pizzeria-roma"]
+    assert searched == newer.id  # the newest of two marked stores, as reconcile picks it
+    assert searched != older.id
