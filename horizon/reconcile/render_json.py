@@ -1,4 +1,4 @@
-"""The plan (and apply report) as stable JSON for CI; docs/RECONCILE.md documents the schema.
+"""The plan (and apply report) as stable JSON for CI; README.md ("JSON plan") documents the schema.
 
 Bump FORMAT_VERSION's major number on any change a consumer could trip on; adding keys
 is not such a change.
