@@ -69,11 +69,22 @@ class AdminAuth:
         if not self.token:
             raise falcon.HTTPForbidden(description="set HORIZON_ADMIN_TOKEN to use /api")
         scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), self.token):
+        # compare_digest refuses str with non-ASCII characters, so bytes are compared: the
+        # header's own bytes (ASGI hands them over decoded as latin-1) and the token's UTF-8.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            _header_bytes(given.strip()), self.token.encode("utf-8")
+        ):
             raise falcon.HTTPUnauthorized(
                 description="a valid 'Authorization: Bearer <HORIZON_ADMIN_TOKEN>' is required",
                 challenges=["Bearer"],
             )
+
+
+def _header_bytes(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire (a test client, a proxy's re-encoding)
+        return value.encode("utf-8")
 
 
 def describe_client(client: Client) -> dict:

@@ -235,3 +235,24 @@ def test_reload_swaps_a_valid_config_and_keeps_the_old_one_when_broken(
     assert rejected.status_code == 422 and rejected.json["applied"] is False
     assert any("roto.yaml" in error for error in rejected.json["errors"])
     assert len(routing.fleet) == 5  # the good table keeps serving
+
+
+@pytest.mark.parametrize("token", ["contraseña", "ñ" * 12, f"{ADMIN}é"])
+def test_a_non_ascii_bearer_token_is_refused_not_an_error(client, token):
+    # Header values travel as latin-1 bytes; a non-ASCII one must not crash the comparison.
+    result = client.simulate_get(
+        "/api/clients", headers={"Authorization": f"Bearer {token}".encode().decode("latin-1")}
+    )
+    assert result.status_code == 401
+
+
+def test_a_non_ascii_admin_token_sent_as_utf8_is_accepted(store, routing, worker):
+    settings = Settings(
+        _env_file=None,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        HORIZON_PUBLIC_URL=PUBLIC_URL,
+        HORIZON_ADMIN_TOKEN="contraseña-secreta",
+    )
+    client = falcon.testing.TestClient(create_app(settings, store, routing, worker=worker))
+    header = "Bearer contraseña-secreta".encode().decode("latin-1")  # the bytes on the wire
+    assert client.simulate_get("/api/clients", headers={"Authorization": header}).status_code == 200
