@@ -36,9 +36,11 @@ class VendorError(Exception):
     ) -> None:
         self.vendor, self.status, self.code = vendor, status, code
         self.message, self.retry_after = message, retry_after
-        detail = f"HTTP {status}" if status is not None else "no response"
         code_text = f" {code}" if code not in (None, "") else ""
-        super().__init__(f"{vendor} {detail}{code_text}: {message}")
+        if status is None:
+            super().__init__(f"{vendor}: no response{code_text}: {message}")
+        else:
+            super().__init__(f"{vendor} HTTP {status}{code_text}: {message}")
 
     @property
     def transient(self) -> bool:

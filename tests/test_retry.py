@@ -94,3 +94,10 @@ def test_vendor_error_names_vendor_status_and_code() -> None:
 
     assert str(error) == "twilio HTTP 401 20003: Authenticate"
     assert not error.transient
+
+
+def test_vendor_error_without_an_answer_says_so() -> None:
+    error = VendorError("network", "ConnectionError: connection refused")
+
+    assert str(error) == "network: no response: ConnectionError: connection refused"
+    assert error.transient

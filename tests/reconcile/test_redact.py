@@ -15,3 +15,9 @@ def test_known_secret_values_are_masked():
     assert redact("bad key sk-live-1 and sk-live-12", ["sk-live-1", "sk-live-12"]) == (
         "bad key *** and ***"
     )
+
+
+def test_values_too_short_to_be_credentials_are_not_masked_everywhere():
+    text = "ConnectionError: Failed to establish a new connection"
+
+    assert redact(text, ["t", "key"]) == text
