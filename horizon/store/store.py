@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,8 +34,8 @@ OUTBOUND_STATUS_RANK = {
 }
 
 
-def _inbound_row(message: InboundMessage) -> dict:
-    now = message.received_at or time.time()
+def _inbound_row(message: InboundMessage, now: float) -> dict:
+    now = message.received_at or now
     return {
         "sid": message.sid,
         "direction": "inbound",
@@ -50,8 +51,10 @@ def _inbound_row(message: InboundMessage) -> dict:
     }
 
 
-def _finish_turn(connection: Connection, turn_id: int, status: str, error: str | None) -> None:
-    now = time.time()
+def _finish_turn(
+    connection: Connection, turn_id: int, status: str, error: str | None, now: float
+) -> None:
+    """Close the turn and its messages, and count it as the pair's latest activity."""
     claimed = select(work.c.message_id).where(work.c.turn_id == turn_id)
     connection.execute(
         update(messages)
@@ -62,13 +65,27 @@ def _finish_turn(connection: Connection, turn_id: int, status: str, error: str |
         update(work).where(work.c.turn_id == turn_id).values(state="done", done_at=now)
     )
     connection.execute(update(turns).where(turns.c.id == turn_id).values(finished_at=now))
+    # `memory_days` counts from the user's last answered message, not from the day the
+    # conversation began: a user who keeps writing keeps their conversation.
+    pair = select(turns.c.client_id, turns.c.user_number).where(turns.c.id == turn_id)
+    client_id, user_number = connection.execute(pair).one()
+    connection.execute(
+        update(conversations)
+        .where(
+            conversations.c.client_id == client_id,
+            conversations.c.user_number == user_number,
+            conversations.c.last_activity < now,
+        )
+        .values(last_activity=now)
+    )
 
 
 class Store:
     """Horizon's database, migrated to the newest schema when opened."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        """`clock` gives the epoch seconds every stored time is taken from."""
+        self.engine, self.clock = engine, clock
         self.dialect = engine.dialect.name
         # A repeated MessageSid inserts nothing (and returns no id) instead of raising, so
         # duplicates need no savepoint and a batch of messages shares one transaction.
@@ -78,10 +95,10 @@ class Store:
         )
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, clock: Callable[[], float] = time.time) -> Store:
         engine = make_engine(url)
         migrate(engine)
-        return cls(engine)
+        return cls(engine, clock)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -103,10 +120,10 @@ class Store:
         Each gets True when stored, False when its sid was already known (or repeated
         earlier in the batch); a message is queued for an answer when routed.
         """
-        stored = []
+        stored, now = [], self.clock()
         with self.engine.begin() as connection:
             for message in batch:
-                row = _inbound_row(message)
+                row = _inbound_row(message, now)
                 message_id = connection.execute(self._insert_new_message, row).scalar()
                 stored.append(message_id is not None)
                 if message_id is not None and message.client_id:
@@ -168,7 +185,7 @@ class Store:
 
     def start_turn(self, client_id: str, user_number: str, work_ids: list[int]) -> int:
         """Claim `work_ids` for a new turn and return its id."""
-        now = time.time()
+        now = self.clock()
         with self.engine.begin() as connection:
             turn_id = connection.execute(
                 turns.insert().values(
@@ -231,7 +248,7 @@ class Store:
         `finish` (status, error), for the last part, also finishes the turn in the same
         transaction, as `finish_turn` would.
         """
-        now = time.time()
+        now = self.clock()
         client_number, user_number, channel = sender
         with self.engine.begin() as connection:
             connection.execute(
@@ -254,12 +271,12 @@ class Store:
             )
             connection.execute(update(turns).where(turns.c.id == turn.id).values(parts_sent=part))
             if finish is not None:
-                _finish_turn(connection, turn.id, *finish)
+                _finish_turn(connection, turn.id, *finish, now)
 
     def finish_turn(self, turn_id: int, status: str, error: str | None = None) -> None:
         """Mark the turn's messages done; `status` is the inbound messages' final status."""
         with self.engine.begin() as connection:
-            _finish_turn(connection, turn_id, status, error)
+            _finish_turn(connection, turn_id, status, error, self.clock())
 
     # -- status callbacks ----------------------------------------------------------------
 
@@ -278,7 +295,7 @@ class Store:
             connection.execute(
                 update(messages)
                 .where(messages.c.sid == sid, messages.c.status.in_(earlier))
-                .values(status=status, error=error, updated_at=time.time())
+                .values(status=status, error=error, updated_at=self.clock())
             )
         return True
 
@@ -295,7 +312,7 @@ class Store:
 
     def save_conversation(self, client_id: str, user_number: str, conversation_id: str) -> None:
         """Remember the pair's conversation (new or renewed) and mark it active now."""
-        now = time.time()
+        now = self.clock()
         key = and_(
             conversations.c.client_id == client_id, conversations.c.user_number == user_number
         )
@@ -318,7 +335,7 @@ class Store:
 
     def set_opt_out(self, client_id: str, user_number: str, opted_out: bool, keyword: str) -> None:
         key = and_(opt_outs.c.client_id == client_id, opt_outs.c.user_number == user_number)
-        values = {"opted_out": opted_out, "keyword": keyword, "updated_at": time.time()}
+        values = {"opted_out": opted_out, "keyword": keyword, "updated_at": self.clock()}
         with self.engine.begin() as connection:
             if not connection.execute(update(opt_outs).where(key).values(**values)).rowcount:
                 connection.execute(

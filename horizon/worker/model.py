@@ -1,6 +1,7 @@
 """The assistant's model: one OpenAI Responses call per turn, in the pair's conversation.
 
-Conversations are created on first contact and renewed after `memory_days` of silence;
+Conversations are created on first contact and renewed after `memory_days` of silence
+(counted from the pair's last finished turn);
 `file_search` covers the client's knowledge vector store: the one reconcile manages, found
 by `horizon.providers.openai_knowledge.vector_store_ids` and cached.
 """
@@ -55,9 +56,14 @@ class AssistantModel:
         store: AsyncStore,
         policy: RetryPolicy,
         list_knowledge: Callable[[], dict[str, str]],
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """`list_knowledge()` maps client ids to vector store ids (`vector_store_ids`)."""
+        """`list_knowledge()` maps client ids to vector store ids (`vector_store_ids`).
+
+        `clock` (epoch seconds) measures `memory_days`; the store records activity by its own.
+        """
         self.openai, self.store, self.policy = client, store, policy
+        self.clock = clock
         self._list_knowledge = list_knowledge
         # The SDK builds its resources on first use: built now, they join the start-up heap.
         self._responses, self._conversations = client.responses, client.conversations
@@ -112,9 +118,13 @@ class AssistantModel:
             raise
 
     async def conversation(self, client: Client, user_number: str) -> str:
-        """The pair's conversation id, created on first contact or after `memory_days`."""
+        """The pair's conversation id, created on first contact or after `memory_days`.
+
+        The silence is counted from the pair's last activity: the store moves it forward
+        each time a turn of the pair finishes.
+        """
         known = await self.store.conversation(client.id, user_number)
-        if known and time.time() - known[1] < client.assistant.memory_days * DAY:
+        if known and self.clock() - known[1] < client.assistant.memory_days * DAY:
             return known[0]
 
         async def create():

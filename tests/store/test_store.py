@@ -165,3 +165,24 @@ def test_a_batch_of_messages_is_stored_in_one_go_and_repeats_are_told_apart(stor
     assert stored == [True, False, True, False]
     assert [item.sid for item in store.pending_work(CLIENT, USER)] == ["SM0", "SM1"]
     assert [m["sid"] for m in store.find_messages(direction="inbound")] == ["SM0", "SM1", "SM2"]
+
+
+def test_finishing_a_turn_counts_as_the_pairs_latest_activity(tmp_path):
+    now = [1_000_000.0]
+    store = Store.open(f"sqlite:///{tmp_path}/clocked.db", clock=lambda: now[0])
+    try:
+        store.save_conversation(CLIENT, USER, "conv_a")
+        store.save_conversation("farmacia-sol", USER, "conv_b")
+        now[0] += 3600
+        store.record_inbound(inbound("SM1"))
+        [item] = store.pending_work(CLIENT, USER)
+        turn_id = store.start_turn(CLIENT, USER, [item.id])
+        store.save_reply(turn_id, "answer", ["hi"])
+        store.record_part_sent(
+            store.turn(turn_id), 1, "SMout", (NUMBER, USER, "whatsapp"), "queued", None,
+            ("answered", None),
+        )  # fmt: skip
+        assert store.conversation(CLIENT, USER) == ("conv_a", 1_003_600.0)
+        assert store.conversation("farmacia-sol", USER) == ("conv_b", 1_000_000.0)
+    finally:
+        store.close()

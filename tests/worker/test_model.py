@@ -11,6 +11,8 @@ from horizon.providers.sdk import async_openai_client
 from horizon.retry import RetryPolicy
 from horizon.worker.model import AssistantModel
 
+from .conftest import Clock, inbound
+
 CLIENT = """\
 name: Pizzería Roma
 number: "+34910000101"
@@ -45,3 +47,31 @@ def test_turns_search_the_same_knowledge_store_as_reconcile(sandbox, tmp_path):
     assert searched == vector_store_ids(openai)["pizzeria-roma"]
     assert searched == newer.id  # the newest of two marked stores, as reconcile picks it
     assert searched != older.id
+
+
+def test_a_conversation_lasts_while_the_user_keeps_writing_and_renews_after_silence(
+    sandbox, pipeline
+):
+    clock = Clock()
+    user = "+34600000001"
+    conversations: list[str] = []
+
+    async def talk() -> None:
+        built = pipeline(clock)
+        try:
+            for n, days_later in enumerate((0, 6, 6, 8)):
+                clock.advance(days=days_later)
+                built.store.record_inbound(inbound(f"SM{n:032d}", user, f"hola {n}", clock()))
+                [item] = built.store.pending_work("pizzeria-roma", user)
+                await built.turns.run([item])
+                conversations.append(built.store.conversation("pizzeria-roma", user)[0])
+        finally:
+            await built.close()
+
+    asyncio.run(talk())
+
+    first, six_days_on, twelve_days_on, after_eight_silent = conversations
+    assert first == six_days_on == twelve_days_on  # never 7 days of silence
+    assert after_eight_silent != first  # 8 days of silence: a fresh conversation
+    replies = [reply["body"] for reply in sandbox.messages(direction="outbound-api")]
+    assert [f"hola {n}" in body for n, body in enumerate(replies)] == [True] * 4

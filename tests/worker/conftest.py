@@ -1,0 +1,126 @@
+"""Fixtures for the worker's tests: a real turn pipeline (store, model, Twilio) on the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
+
+from horizon.config.fleet import Fleet
+from horizon.config.loader import load_fleet
+from horizon.providers.openai_knowledge import vector_store_ids
+from horizon.providers.sdk import async_openai_client, openai_client
+from horizon.providers.sdk_async import async_twilio_client
+from horizon.retry import RetryPolicy
+from horizon.store import AsyncStore, InboundMessage, Store
+from horizon.webhook.metrics import Metrics
+from horizon.worker.messenger import Messenger
+from horizon.worker.model import AssistantModel
+from horizon.worker.turn import TurnRunner
+
+ROMA = "+34910000101"
+ROMA_CLIENT = """\
+name: Pizzería Roma
+number: "+34910000101"
+assistant:
+  instructions: Eres el asistente de Pizzería Roma.
+  fallback_message: "Lo siento, ahora no puedo responder."
+  memory_days: 7
+"""
+FAST_POLICY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, budget=5.0)
+
+
+class Clock:
+    """A clock the test moves by hand: `clock.advance(days=8)`."""
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = now if now is not None else time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, *, days: float = 0.0, seconds: float = 0.0) -> None:
+        self.now += days * 86400.0 + seconds
+
+
+def register_senders(sandbox, numbers: list[str], callback: str = "http://127.0.0.1:9/x") -> None:
+    """WhatsApp senders at the sandbox, so replies from these numbers are accepted."""
+    twilio = sandbox.twilio()
+    for number in numbers:
+        request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
+            {
+                "sender_id": f"whatsapp:{number}",
+                "profile": {"name": number},
+                "webhook": {"callback_url": callback, "callback_method": "POST"},
+            }
+        )
+        twilio.messaging.v2.channels_senders.create(request)
+
+
+@dataclass
+class Pipeline:
+    """What a turn runs on, built for one asyncio loop; `close()` before the loop ends."""
+
+    store: Store
+    async_store: AsyncStore
+    model: AssistantModel
+    turns: TurnRunner
+    metrics: Metrics
+    _closers: list[Callable]
+
+    async def close(self) -> None:
+        for close in self._closers:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Fleet:
+    directory = tmp_path / "clients"
+    directory.mkdir()
+    (directory / "pizzeria-roma.yaml").write_text(ROMA_CLIENT, encoding="utf-8")
+    return load_fleet(directory).fleet
+
+
+@pytest.fixture
+def pipeline(sandbox, fleet, tmp_path) -> Callable[..., Pipeline]:
+    """`pipeline(clock=…)` inside a running loop: store, model, messenger and turn runner."""
+    register_senders(sandbox, [client.number for client in fleet])
+    store = Store.open(f"sqlite:///{tmp_path}/horizon.db")
+    settings = sandbox.settings()
+
+    def build(clock: Callable[[], float] = time.time) -> Pipeline:
+        store.clock = clock
+        async_store = AsyncStore(store)
+        openai = async_openai_client(settings, timeout=10, max_retries=0)
+        knowledge = openai_client(settings, timeout=10, max_retries=0)
+        twilio = async_twilio_client(settings)
+        messenger = Messenger(twilio, None, FAST_POLICY)
+        listing = functools.partial(vector_store_ids, knowledge, FAST_POLICY)
+        model = AssistantModel(openai, async_store, FAST_POLICY, listing, clock=clock)
+        metrics = Metrics()
+        turns = TurnRunner(async_store, lambda: fleet, model, messenger, metrics)
+        closers = [messenger.close, openai.close, knowledge.close]
+        return Pipeline(store, async_store, model, turns, metrics, closers)
+
+    yield build
+    store.close()
+
+
+def inbound(sid: str, user: str, body: str, received_at: float, to: str = ROMA) -> InboundMessage:
+    return InboundMessage(
+        sid=sid,
+        user_number=user,
+        client_number=to,
+        channel="whatsapp",
+        body=body,
+        client_id="pizzeria-roma",
+        received_at=received_at,
+    )
