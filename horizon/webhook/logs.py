@@ -12,12 +12,26 @@ import sys
 import time
 
 LOGGER = logging.getLogger("horizon.webhook")
-_NUMBER = re.compile(r"\+?\d{5,}")
+# A phone number inside any text (a vendor's error message, a repr): '+' and 7 to 15
+# digits, E.164's range. Sids, ids and other digit runs have no '+' and are left alone.
+_PHONE = re.compile(r"(?<![\w+])\+\d{7,15}(?!\d)")
+# In fields that hold nothing but a number, every run of digits is one.
+_DIGITS = re.compile(r"\d{5,}")
+
+
+def _keep_last_4(match: re.Match) -> str:
+    digits = match.group(0)
+    return re.sub(r"\d", "*", digits[:-4]) + digits[-4:]
 
 
 def mask_number(value: str) -> str:
     """'whatsapp:+34600123456' -> 'whatsapp:+*******3456': only the last 4 digits stay."""
-    return _NUMBER.sub(lambda m: re.sub(r"\d", "*", m.group(0)[:-4]) + m.group(0)[-4:], value)
+    return _DIGITS.sub(_keep_last_4, value)
+
+
+def mask_phones(text: str) -> str:
+    """Phone numbers in free text masked: "To +34600123456" -> "To +*******3456"."""
+    return _PHONE.sub(_keep_last_4, text) if "+" in text else text
 
 
 # Fields that carry phone numbers: masked wherever they are logged.
@@ -25,14 +39,18 @@ NUMBER_FIELDS = frozenset({"user", "from", "to", "number", "client_number", "use
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
-    """Log `event` with `fields`; None values are left out, numbers masked."""
+    """Log `event` with `fields`; None values are left out, phone numbers masked in every text."""
     if not LOGGER.isEnabledFor(level):
         return
     record: dict[str, object] = {"event": event}
     for name, value in fields.items():
         if value is None:
             continue
-        record[name] = mask_number(str(value)) if name in NUMBER_FIELDS else value
+        if name in NUMBER_FIELDS:
+            value = mask_number(str(value))
+        elif isinstance(value, str):
+            value = mask_phones(value)
+        record[name] = value
     LOGGER.log(level, "%s", event, extra={"horizon": record})
 
 
@@ -47,11 +65,12 @@ class JsonLineFormatter(logging.Formatter):
         }
         fields = getattr(record, "horizon", None)
         if fields is None:
-            payload |= {"event": "log", "logger": record.name, "message": record.getMessage()}
+            message = mask_phones(record.getMessage())
+            payload |= {"event": "log", "logger": record.name, "message": message}
         else:
             payload |= fields
         if record.exc_info:
-            payload["error"] = self.formatException(record.exc_info)
+            payload["error"] = mask_phones(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
