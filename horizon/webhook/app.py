@@ -91,8 +91,10 @@ def create_app(
     auth_token = settings.require("twilio_auth_token", "to check Twilio's webhook signatures")
     public_url = settings.require("public_url", "to check Twilio's webhook signatures")
     store = store if isinstance(store, AsyncStore) else AsyncStore(store)
-    routing = fleet if isinstance(fleet, Routing) else Routing(fleet)
     metrics = metrics or Metrics()
+    routing = fleet if isinstance(fleet, Routing) else Routing(fleet, metrics=metrics)
+    if routing.metrics is None:  # the app's metrics count reloads however they are asked for
+        routing.metrics = metrics
     signature = SignatureCheck(auth_token, public_url)
     admin = AdminAuth(settings.admin_token)
 
@@ -105,6 +107,6 @@ def create_app(
     app.add_route("/readyz", ReadyResource(routing, store))
     app.add_route("/metrics", MetricsResource(metrics))
     app.add_route("/api/clients", ClientsResource(routing, admin))
-    app.add_route("/api/reload", ReloadResource(routing, admin, metrics))
+    app.add_route("/api/reload", ReloadResource(routing, admin))
     app.add_error_handler(SQLAlchemyError, _store_unavailable)
     return app

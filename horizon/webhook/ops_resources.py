@@ -121,15 +121,14 @@ class ClientsResource:
 class ReloadResource:
     """POST /api/reload: re-read clients/, swap the routing table only if it is valid."""
 
-    def __init__(self, routing: Routing, auth: AdminAuth, metrics: Metrics) -> None:
-        self.routing, self.auth, self.metrics = routing, auth, metrics
+    def __init__(self, routing: Routing, auth: AdminAuth) -> None:
+        self.routing, self.auth = routing, auth
 
     async def on_post(self, req: Request, resp: Response) -> None:
         self.auth.check(req)
         if self.routing.clients_dir is None:
             raise falcon.HTTPConflict(description="this webhook was not started from a directory")
-        errors = await asyncio.to_thread(self.routing.reload)
-        self.metrics.config_reloads.labels("rejected" if errors else "applied").inc()
+        errors = await asyncio.to_thread(self.routing.reload)  # counted by the routing
         loaded = self.routing.current
         resp.status = falcon.HTTP_422 if errors else falcon.HTTP_200
         resp.media = {

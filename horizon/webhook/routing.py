@@ -15,6 +15,7 @@ from horizon.config.errors import ConfigError
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
 from horizon.webhook.logs import log_event
+from horizon.webhook.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,15 @@ class Loaded:
 class Routing:
     """Holds the current `Loaded`; readers take `routing.current` once per request."""
 
-    def __init__(self, fleet: Fleet, clients_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        clients_dir: str | Path | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        """`metrics` counts every reload (API, SIGHUP, file watcher) by its result."""
         self.clients_dir = Path(clients_dir) if clients_dir is not None else None
+        self.metrics = metrics
         commit = config_commit(self.clients_dir) if self.clients_dir else None
         self.current = Loaded(fleet, commit)
 
@@ -45,10 +53,16 @@ class Routing:
         if result.errors:
             for error in result.errors:
                 log_event("config_rejected", level=40, error=str(error))
+            self._count("rejected")
             return list(result.errors)
         self.current = Loaded(result.fleet, config_commit(self.clients_dir))
         log_event("config_applied", clients=len(result.fleet), commit=self.current.commit)
+        self._count("applied")
         return []
+
+    def _count(self, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.config_reloads.labels(result).inc()
 
 
 def config_commit(directory: Path) -> str | None:

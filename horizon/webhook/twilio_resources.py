@@ -9,6 +9,7 @@ from typing import Protocol
 import falcon
 from falcon.asgi import Request, Response
 
+from horizon.config.client import Client
 from horizon.store.aio import AsyncStore
 from horizon.store.records import InboundMessage, Media
 from horizon.webhook.logs import log_event
@@ -18,6 +19,7 @@ from horizon.webhook.twilio_requests import SignatureCheck, read_form, required
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA = 10
+REJECTED = "(rejected)"  # the client label of requests refused before they could be routed
 _ADDRESS = re.compile(r"^(?:whatsapp:)?\+?[0-9]{4,15}$")
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 
@@ -63,6 +65,36 @@ class InboundResource:
 
     async def on_post(self, req: Request, resp: Response) -> None:
         started = time.perf_counter()
+        try:
+            message, client = await self._read(req)
+        except falcon.HTTPError as error:
+            # Before the signature is checked nothing in the request can be trusted, the
+            # client included: rejections are counted apart from every client.
+            self.metrics.inbound.labels(REJECTED, "rejected").inc()
+            log_event("inbound_rejected", level=30, status=error.status, reason=error.description)
+            raise
+        stored = await self.store.record_inbound(message)
+        outcome = "duplicate" if not stored else ("stored" if client else "unrouted")
+        user, number = message.user_number, message.client_number
+        if stored and client and self.worker is not None:
+            self.worker.notify(client.id, user)
+        resp.content_type = "text/xml"
+        resp.text = EMPTY_TWIML
+        label = client.id if client else "(unrouted)"
+        self.metrics.inbound.labels(label, outcome).inc()
+        self.metrics.ack_seconds.observe(time.perf_counter() - started)
+        log_event(
+            f"inbound_{outcome}",
+            level=30 if outcome == "unrouted" else 20,
+            client=client.id if client else None,
+            sid=message.sid,
+            user=user,
+            to=number,
+            media=len(message.media) or None,
+        )
+
+    async def _read(self, req: Request) -> tuple[InboundMessage, Client | None]:
+        """The signed, well-formed message in the request and its client; else a 4xx."""
         form = await read_form(req)
         self.signature.verify(req, form)
         sid, from_, to = required(form, "MessageSid", "From", "To")
@@ -80,24 +112,7 @@ class InboundResource:
             media=_media(form),
             received_at=time.time(),
         )
-        stored = await self.store.record_inbound(message)
-        outcome = "duplicate" if not stored else ("stored" if client else "unrouted")
-        if stored and client and self.worker is not None:
-            self.worker.notify(client.id, user)
-        resp.content_type = "text/xml"
-        resp.text = EMPTY_TWIML
-        label = client.id if client else "(unrouted)"
-        self.metrics.inbound.labels(label, outcome).inc()
-        self.metrics.ack_seconds.observe(time.perf_counter() - started)
-        log_event(
-            f"inbound_{outcome}",
-            level=30 if outcome == "unrouted" else 20,
-            client=client.id if client else None,
-            sid=sid,
-            user=user,
-            to=number,
-            media=len(message.media) or None,
-        )
+        return message, client
 
 
 class StatusResource:

@@ -256,3 +256,24 @@ def test_a_non_ascii_admin_token_sent_as_utf8_is_accepted(store, routing, worker
     client = falcon.testing.TestClient(create_app(settings, store, routing, worker=worker))
     header = "Bearer contraseña-secreta".encode().decode("latin-1")  # the bytes on the wire
     assert client.simulate_get("/api/clients", headers={"Authorization": header}).status_code == 200
+
+
+def test_rejected_requests_are_counted_as_rejected(client, signer):
+    unsigned = client.simulate_post(
+        "/twilio/inbound",
+        body="MessageSid=" + SID,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    bad_sid = client.simulate_post(
+        "/twilio/inbound", **signer.form("/twilio/inbound", message(sid="SM123"))
+    )
+    assert (unsigned.status_code, bad_sid.status_code) == (403, 400)
+    metrics = client.simulate_get("/metrics").text
+    assert 'horizon_inbound_messages_total{client="(rejected)",outcome="rejected"} 2.0' in metrics
+
+
+def test_a_reload_through_the_api_is_counted_once(client):
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    assert client.simulate_post("/api/reload", headers=auth).status_code == 200
+    metrics = client.simulate_get("/metrics").text
+    assert 'horizon_config_reloads_total{result="applied"} 1.0' in metrics

@@ -88,3 +88,24 @@ def test_kill_9_with_50_messages_in_flight_then_restart_answers_every_message(sa
         assert all(f"pedido de {user}" in body for body in bodies)
         assert len(bodies) <= 2  # at most the turn cut short by the kill is repeated
     assert second.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after a clean stop
+
+
+def test_sighup_reloads_the_config_and_counts_the_reload(sandbox, serve_env, clients_dir):
+    env, port = serve_env
+    process = start_serve(env, port)
+    try:
+        (clients_dir / "bar-nuevo.yaml").write_text(
+            'name: Bar Nuevo\nnumber: "+34910000105"\nassistant:\n  instructions: Hola.\n'
+        )
+        process.send_signal(signal.SIGHUP)
+        deadline, metrics = time.monotonic() + 15, ""
+        while time.monotonic() < deadline:
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            if 'horizon_config_reloads_total{result="applied"} 1.0' in metrics:
+                break
+            time.sleep(0.1)
+        assert 'horizon_config_reloads_total{result="applied"} 1.0' in metrics
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["clients"] == 5
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
