@@ -69,6 +69,7 @@ class AssistantModel:
         self._responses, self._conversations = client.responses, client.conversations
         self._knowledge: dict[str, str] = {}
         self._knowledge_at = float("-inf")
+        self._knowledge_lock = asyncio.Lock()
 
     async def answer(self, client: Client, user_number: str, text: str) -> ModelReply:
         """The model's reply; raises VendorError once retries are exhausted."""
@@ -138,13 +139,21 @@ class AssistantModel:
         return created.id
 
     async def knowledge_store(self, client: Client) -> str | None:
-        """The client's knowledge vector store id, from one cached listing of all stores."""
+        """The client's knowledge vector store id, from one cached listing of all stores.
+
+        One listing serves every turn until it expires, a client without a store yet
+        included; turns arriving together wait for the one listing under way.
+        """
         if not client.assistant.knowledge:
             return None
-        stale = time.monotonic() - self._knowledge_at > KNOWLEDGE_CACHE_SECONDS
-        if stale or client.id not in self._knowledge:
-            # Reconcile's own listing, so the store a turn searches is the one reconcile
-            # manages; it pages with retries on a thread, off the event loop.
-            self._knowledge = await asyncio.to_thread(self._list_knowledge)
-            self._knowledge_at = time.monotonic()
+        if not self._knowledge_fresh():
+            async with self._knowledge_lock:
+                if not self._knowledge_fresh():
+                    # Reconcile's own listing, so the store a turn searches is the one
+                    # reconcile manages; it pages with retries on a thread, off the loop.
+                    self._knowledge = await asyncio.to_thread(self._list_knowledge)
+                    self._knowledge_at = time.monotonic()
         return self._knowledge.get(client.id)
+
+    def _knowledge_fresh(self) -> bool:
+        return time.monotonic() - self._knowledge_at <= KNOWLEDGE_CACHE_SECONDS

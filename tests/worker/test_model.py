@@ -75,3 +75,29 @@ def test_a_conversation_lasts_while_the_user_keeps_writing_and_renews_after_sile
     assert after_eight_silent != first  # 8 days of silence: a fresh conversation
     replies = [reply["body"] for reply in sandbox.messages(direction="outbound-api")]
     assert [f"hola {n}" in body for n, body in enumerate(replies)] == [True] * 4
+
+
+def test_knowledge_stores_are_listed_once_for_concurrent_turns_and_missing_stores(
+    sandbox, tmp_path
+):
+    (tmp_path / "pizzeria-roma.yaml").write_text(CLIENT, encoding="utf-8")
+    (tmp_path / "menu.md").write_text("Margherita 9 €", encoding="utf-8")
+    client = load_fleet(tmp_path).fleet.by_id["pizzeria-roma"]  # knowledge, but no store yet
+    policy = RetryPolicy(attempts=2, base_delay=0.01)
+
+    async def many_turns() -> list[str | None]:
+        async_openai = async_openai_client(sandbox.settings())
+        listing = functools.partial(vector_store_ids, sandbox.openai(), policy)
+        model = AssistantModel(async_openai, store=None, policy=policy, list_knowledge=listing)
+        try:
+            found = await asyncio.gather(*(model.knowledge_store(client) for _ in range(20)))
+            for _ in range(5):  # later turns of the same client
+                found.append(await model.knowledge_store(client))
+            return found
+        finally:
+            await async_openai.close()
+
+    found = asyncio.run(many_turns())
+
+    assert found == [None] * 25
+    assert sandbox.requests()["by_route"]["GET /v1/vector_stores"] == 1
