@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import math
 import socket
 import threading
 import time
@@ -111,7 +112,7 @@ def server_for(webhook: Webhook) -> uvicorn.Server:
         lifespan="on",
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=math.ceil(webhook.worker.options.shutdown_grace),
         backlog=4096,
     )
     return uvicorn.Server(config)

@@ -30,6 +30,9 @@ class WorkerOptions:
     # taking ~2 s needs ~400 in flight; 256 capped a burst at ~110 turns/s.
     concurrency: int = 512
     retry_failed_pair_after: float = 5.0  # after an unexpected error in a pair's task
+    # On stop, turns under way get this long to finish (the user is waiting for them)
+    # before they are cut short; the serve process gives uvicorn the same grace.
+    shutdown_grace: float = 5.0
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ReplyWorker:
         self._pairs: dict[Pair, _PairTask] = {}
         self._slots: asyncio.Semaphore | None = None
         self._stopping = False
+        self._in_turn: set[Pair] = set()
 
     async def start(self) -> int:
         """Begin serving; resumes every stored, unanswered message. Returns the pairs resumed."""
@@ -81,13 +85,27 @@ class ReplyWorker:
     def active_pairs(self) -> int:
         return len(self._pairs)
 
-    async def stop(self) -> None:
-        """Stop at once; a turn cut short is resumed by the next start."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Take no new turns; let turns under way finish within `grace` seconds, then cancel.
+
+        `grace` defaults to `options.shutdown_grace`. A turn cut short is resumed by the
+        next start; pairs only waiting (coalescing, or for a slot) are stopped at once.
+        """
         self._stopping = True
-        tasks = [pair.task for pair in self._pairs.values() if pair.task]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        grace = self.options.shutdown_grace if grace is None else grace
+        tasks = {key: pair.task for key, pair in self._pairs.items() if pair.task}
+        busy = [task for key, task in tasks.items() if key in self._in_turn]
+        for key, task in tasks.items():
+            if key not in self._in_turn:
+                task.cancel()
+        if busy:
+            log_event("worker_draining", turns=len(busy), grace=grace)
+            _, unfinished = await asyncio.wait(busy, timeout=grace)
+            for task in unfinished:
+                task.cancel()
+            if unfinished:
+                log_event("worker_turns_cut_short", level=30, turns=len(unfinished))
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
 
     async def _serve(self, key: Pair, pair: _PairTask) -> None:
         try:
@@ -98,7 +116,15 @@ class ReplyWorker:
                     batch = next_batch(items, self.turns.keywords)
                     assert self._slots is not None
                     async with self._slots:
-                        await self.turns.run(batch)
+                        if self._stopping:
+                            return
+                        self._in_turn.add(key)
+                        try:
+                            await self.turns.run(batch)
+                        finally:
+                            self._in_turn.discard(key)
+                    if self._stopping:
+                        return
                     # Nothing stored since the last read and every message read answered:
                     # done. (No await between this check and leaving `_pairs`, so no
                     # notify can be missed.)

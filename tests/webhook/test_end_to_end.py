@@ -242,3 +242,18 @@ def test_unknown_to_number_is_stored_as_unrouted(sandbox, webhook):
     assert stored["status"] == "unrouted"
     time.sleep(0.5)  # an answer, were there one, would be on its way by now
     assert replies(sandbox) == []
+
+
+def test_stopping_lets_a_turn_under_way_finish_and_send_its_reply(sandbox, webhook):
+    sandbox.faults(latency_ms=1000, paths=["/v1/responses"])
+    sandbox.inbound(ANA, ROMA, "¿a qué hora abrís?")
+    eventually(
+        lambda: sandbox.requests()["by_route"].get("POST /v1/responses"),
+        what="the model call under way",
+    )
+
+    webhook.stop()
+
+    [reply] = replies(sandbox)
+    assert "¿a qué hora abrís?" in reply["body"]
+    assert inbound_statuses(webhook) == ["answered"]
