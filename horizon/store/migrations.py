@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Column, Connection, Engine, Table, inspect, select
+from sqlalchemy.schema import CreateColumn
 
 from horizon.store import schema
 
@@ -34,6 +35,20 @@ def _turn_and_pair_indexes(connection: Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+def _add_columns(connection: Connection, table: Table, *names: str) -> None:
+    """Add `table`'s columns `names` where missing, as `schema.py` declares them."""
+    present = {column["name"] for column in inspect(connection).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            column: Column = table.c[name]
+            ddl = CreateColumn(column).compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+
+
+def _work_attempts(connection: Connection) -> None:
+    _add_columns(connection, schema.work, "attempts")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(
@@ -41,6 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "indexes for a pair's open work, a turn's work and a pair's turns",
         _turn_and_pair_indexes,
     ),
+    Migration(3, "failed attempts per queued message", _work_attempts),
 )
 
 

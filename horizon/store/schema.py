@@ -82,6 +82,8 @@ work = Table(
     Column("enqueued_at", Float, nullable=False),
     Column("claimed_at", Float, nullable=True),
     Column("done_at", Float, nullable=True),
+    # Turns of this message that ended in an unexpected error; the worker gives up at a cap.
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
 )
 Index("ix_work_state_pair", work.c.state, work.c.client_id, work.c.user_number)
 # A pair's open work and a turn's claimed work are read on every turn: without these,

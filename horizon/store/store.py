@@ -273,6 +273,15 @@ class Store:
             if finish is not None:
                 _finish_turn(connection, turn.id, *finish, now)
 
+    def record_failed_attempt(self, turn_id: int) -> int:
+        """Count an unexpected failure of the turn on its messages; returns the attempts made."""
+        mine = and_(work.c.turn_id == turn_id, work.c.state.in_(OPEN))
+        with self.engine.begin() as connection:
+            connection.execute(update(work).where(mine).values(attempts=work.c.attempts + 1))
+            return int(
+                connection.execute(select(func.max(work.c.attempts)).where(mine)).scalar() or 0
+            )
+
     def finish_turn(self, turn_id: int, status: str, error: str | None = None) -> None:
         """Mark the turn's messages done; `status` is the inbound messages' final status."""
         with self.engine.begin() as connection:

@@ -30,6 +30,9 @@ class WorkerOptions:
     # taking ~2 s needs ~400 in flight; 256 capped a burst at ~110 turns/s.
     concurrency: int = 512
     retry_failed_pair_after: float = 5.0  # after an unexpected error in a pair's task
+    # A turn failing unexpectedly this many times is given up: the user gets the client's
+    # fallback_message and the pair's later messages are answered.
+    max_attempts: int = 3
     # On stop, turns under way get this long to finish (the user is waiting for them)
     # before they are cut short; the serve process gives uvicorn the same grace.
     shutdown_grace: float = 5.0
@@ -120,10 +123,10 @@ class ReplyWorker:
                             return
                         self._in_turn.add(key)
                         try:
-                            await self.turns.run(batch)
+                            finished = await self._run_turn(key, batch)
                         finally:
                             self._in_turn.discard(key)
-                    if self._stopping:
+                    if self._stopping or not finished:
                         return
                     # Nothing stored since the last read and every message read answered:
                     # done. (No await between this check and leaving `_pairs`, so no
@@ -140,6 +143,42 @@ class ReplyWorker:
         finally:
             self._pairs.pop(key, None)
             self.metrics.pairs_active.set(len(self._pairs))
+
+    async def _run_turn(self, key: Pair, batch: list[WorkItem]) -> bool:
+        """Run one turn; False when it failed and was left to be tried again later."""
+        first = batch[0]
+        turn_id = first.turn_id
+        if turn_id is None:
+            turn_id = await self.store.start_turn(*key, [item.id for item in batch])
+        try:
+            await self.turns.run(batch, turn_id)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug, or a vendor answering nonsense
+            attempts = await self.store.record_failed_attempt(turn_id)
+            log_event(
+                "turn_failed",
+                level=40,
+                client=key[0],
+                sid=first.sid,
+                user=key[1],
+                attempt=attempts,
+                error=repr(error),
+            )
+            if attempts < self.options.max_attempts:
+                loop = asyncio.get_running_loop()
+                loop.call_later(self.options.retry_failed_pair_after, self.notify, *key)
+                return False
+            await self._give_up(batch, turn_id, repr(error))
+            return True
+
+    async def _give_up(self, batch: list[WorkItem], turn_id: int, error: str) -> None:
+        try:
+            await self.turns.give_up(batch, turn_id, error)
+        except Exception as again:  # not even the fallback could be sent: stop trying
+            log_event("turn_abandoned", level=40, sid=batch[0].sid, error=repr(again))
+            await self.store.finish_turn(turn_id, "failed", error)
 
     async def _read(self, key: Pair, pair: _PairTask) -> list[WorkItem]:
         """The pair's queue; `arrived` is set again by any message stored after this read."""

@@ -62,15 +62,13 @@ class TurnRunner:
         self.limit_message = limit_message
         self._spend: dict[str, tuple[float, float]] = {}
 
-    async def run(self, batch: list[WorkItem]) -> None:
-        """Answer `batch` (messages of one pair, in order), resuming it if it was started."""
+    async def run(self, batch: list[WorkItem], turn_id: int) -> None:
+        """Answer `batch` (messages of one pair, in order) in turn `turn_id`, started or resumed."""
         first = batch[0]
         client_id, user = first.client_id, first.user_number
         if first.turn_id is None:
-            turn_id = await self.store.start_turn(client_id, user, [item.id for item in batch])
             turn = Turn(turn_id, client_id, user, None)
         else:
-            turn_id = first.turn_id
             log_event("turn_resumed", client=client_id, sid=first.sid, turn=turn_id)
             turn = await self.store.turn(turn_id)
         if not turn.replied:
@@ -101,6 +99,33 @@ class TurnRunner:
             parts=len(turn.parts),
             status=status,
             error=sent_error or error,
+        )
+
+    async def give_up(self, batch: list[WorkItem], turn_id: int, error: str) -> None:
+        """End a turn that keeps failing unexpectedly: its messages failed, the user told so.
+
+        The client's fallback_message is sent unless the turn already had a reply saved
+        (then some of it may have gone out, and nothing more is sent).
+        """
+        first = batch[0]
+        client = self.fleet().by_id.get(first.client_id)
+        turn = await self.store.turn(turn_id)
+        if not turn.replied and client is not None:
+            parts = [client.assistant.fallback_message]
+            await self.store.save_reply(turn_id, "fallback", parts, error=error)
+            turn = Turn(turn_id, first.client_id, first.user_number, "fallback", tuple(parts))
+            self.metrics.replies.labels(first.client_id, "fallback").inc()
+        sent_error = await self._send_parts(turn, first, None, ("failed", error))
+        if sent_error is not None or turn.parts_sent >= len(turn.parts):
+            await self.store.finish_turn(turn_id, "failed", sent_error or error)
+        log_event(
+            "turn_abandoned",
+            level=40,
+            client=first.client_id,
+            sid=batch[-1].sid,
+            user=first.user_number,
+            messages=len(batch),
+            error=error,
         )
 
     async def decide(self, batch: list[WorkItem]) -> Decision:

@@ -133,7 +133,7 @@ def test_a_version_1_database_gets_the_queue_indexes(store):
             connection.exec_driver_sql(f"DROP INDEX {name}")
         connection.exec_driver_sql("DELETE FROM schema_migrations WHERE version > 1")
 
-    assert [m.version for m in migrate(store.engine)] == [2]
+    assert [m.version for m in migrate(store.engine)] == [m.version for m in MIGRATIONS[1:]]
 
     indexes = {i["name"] for t in ("work", "turns") for i in inspect(store.engine).get_indexes(t)}
     assert {"ix_work_pair_state", "ix_work_turn", "ix_turns_pair_kind"} <= indexes
@@ -186,3 +186,23 @@ def test_finishing_a_turn_counts_as_the_pairs_latest_activity(tmp_path):
         assert store.conversation("farmacia-sol", USER) == ("conv_b", 1_000_000.0)
     finally:
         store.close()
+
+
+def test_failed_attempts_are_counted_on_the_turns_messages(store):
+    for sid in ("SM1", "SM2"):
+        store.record_inbound(inbound(sid))
+    items = store.pending_work(CLIENT, USER)
+    turn_id = store.start_turn(CLIENT, USER, [item.id for item in items])
+    assert [store.record_failed_attempt(turn_id) for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_version_2_database_gets_the_attempts_column(store):
+    store.record_inbound(inbound("SM1"))  # a message queued before the upgrade
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE work DROP COLUMN attempts")
+        connection.exec_driver_sql("DELETE FROM schema_migrations WHERE version > 2")
+
+    assert [m.version for m in migrate(store.engine)][0] == 3
+
+    [item] = store.pending_work(CLIENT, USER)
+    assert store.record_failed_attempt(store.start_turn(CLIENT, USER, [item.id])) == 1

@@ -18,7 +18,7 @@ from horizon.providers.openai_knowledge import vector_store_ids
 from horizon.providers.sdk import async_openai_client, openai_client
 from horizon.providers.sdk_async import async_twilio_client
 from horizon.retry import RetryPolicy
-from horizon.store import AsyncStore, InboundMessage, Store
+from horizon.store import AsyncStore, InboundMessage, Store, WorkItem
 from horizon.webhook.metrics import Metrics
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
@@ -74,6 +74,12 @@ class Pipeline:
     metrics: Metrics
     _closers: list[Callable]
 
+    async def answer(self, items: list[WorkItem]) -> None:
+        """Run one turn for `items` (stored messages of one pair), as the worker would."""
+        first = items[0]
+        turn_id = self.store.start_turn(first.client_id, first.user_number, [i.id for i in items])
+        await self.turns.run(items, turn_id)
+
     async def close(self) -> None:
         for close in self._closers:
             result = close()
@@ -96,10 +102,16 @@ def pipeline(sandbox, fleet, tmp_path) -> Callable[..., Pipeline]:
     store = Store.open(f"sqlite:///{tmp_path}/horizon.db")
     settings = sandbox.settings()
 
-    def build(clock: Callable[[], float] = time.time) -> Pipeline:
+    def build(
+        clock: Callable[[], float] = time.time, openai_base_url: str | None = None
+    ) -> Pipeline:
+        """`openai_base_url` sends the model's calls elsewhere (a misbehaving proxy)."""
         store.clock = clock
         async_store = AsyncStore(store)
-        openai = async_openai_client(settings, timeout=10, max_retries=0)
+        model_settings = settings
+        if openai_base_url:
+            model_settings = sandbox.settings(OPENAI_BASE_URL=openai_base_url)
+        openai = async_openai_client(model_settings, timeout=10, max_retries=0)
         knowledge = openai_client(settings, timeout=10, max_retries=0)
         twilio = async_twilio_client(settings)
         messenger = Messenger(twilio, None, FAST_POLICY)

@@ -63,7 +63,7 @@ def test_a_conversation_lasts_while_the_user_keeps_writing_and_renews_after_sile
                 clock.advance(days=days_later)
                 built.store.record_inbound(inbound(f"SM{n:032d}", user, f"hola {n}", clock()))
                 [item] = built.store.pending_work("pizzeria-roma", user)
-                await built.turns.run([item])
+                await built.answer([item])
                 conversations.append(built.store.conversation("pizzeria-roma", user)[0])
         finally:
             await built.close()

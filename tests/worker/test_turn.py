@@ -16,7 +16,7 @@ def run_turn(pipeline, user: str, body: str, sid: str = "SM" + "1" * 32) -> None
         built = pipeline()
         try:
             built.store.record_inbound(inbound(sid, user, body, 0.0))
-            await built.turns.run(built.store.pending_work("pizzeria-roma", user))
+            await built.answer(built.store.pending_work("pizzeria-roma", user))
         finally:
             await built.close()
 

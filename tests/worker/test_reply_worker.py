@@ -1,0 +1,55 @@
+"""The reply worker: scheduling turns per (client, user), failures, stopping."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from horizon.worker.reply_worker import ReplyWorker, WorkerOptions
+
+from .conftest import inbound
+
+USER = "+34600000001"
+FALLBACK = "Lo siento, ahora no puedo responder."
+
+
+async def wait_until(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(condition):
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition did not hold in time")
+        await asyncio.sleep(0.05)
+
+
+def test_a_turn_that_keeps_failing_gets_the_fallback_and_the_pair_moves_on(
+    sandbox, pipeline, webhook_receiver
+):
+    # OpenAI behind a broken proxy: every call answers 200 with a body that is not JSON.
+    options = WorkerOptions(coalesce_window=0, retry_failed_pair_after=0.05, max_attempts=3)
+
+    def replies() -> list[str]:
+        return [m["body"] for m in sandbox.messages(direction="outbound-api")]
+
+    statuses: list[str] = []
+
+    async def run() -> None:
+        built = pipeline(openai_base_url=f"{webhook_receiver.url}/v1")
+        worker = ReplyWorker(built.async_store, built.turns, built.metrics, options)
+        built.store.record_inbound(inbound("SM" + "1" * 32, USER, "¿hay mesa?", time.time()))
+        built.store.record_inbound(inbound("SM" + "2" * 32, USER, "BAJA", time.time()))
+        try:
+            await worker.start()
+            await wait_until(lambda: len(replies()) >= 2)
+            statuses.extend(m["status"] for m in built.store.find_messages(direction="inbound"))
+        finally:
+            await worker.stop()
+            await built.close()
+
+    asyncio.run(run())
+
+    fallback, confirmation = replies()
+    assert fallback == FALLBACK
+    assert "ALTA" in confirmation  # the next message was answered, not blocked behind
+    assert statuses == ["failed", "answered"]
+    tried = [r for r in webhook_receiver.received if r.path == "/v1/conversations"]
+    assert len(tried) == 3
