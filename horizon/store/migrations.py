@@ -49,6 +49,10 @@ def _work_attempts(connection: Connection) -> None:
     _add_columns(connection, schema.work, "attempts")
 
 
+def _work_claims(connection: Connection) -> None:
+    _add_columns(connection, schema.work, "owner", "lease_until")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(
@@ -57,6 +61,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _turn_and_pair_indexes,
     ),
     Migration(3, "failed attempts per queued message", _work_attempts),
+    Migration(4, "claims with an owner and a lease", _work_claims),
 )
 
 

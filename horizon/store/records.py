@@ -46,6 +46,16 @@ class WorkItem:
     media: tuple[Media, ...]
     received_at: float
     turn_id: int | None
+    owner: str | None = None  # the worker whose turn claimed it
+    lease_until: float | None = None  # the claim's end, unless its owner renews it
+
+    def held_by_other(self, owner: str, now: float) -> bool:
+        """Claimed by a turn of another worker whose lease still runs."""
+        return (
+            self.turn_id is not None
+            and self.owner not in (None, owner)
+            and (self.lease_until or 0.0) >= now
+        )
 
 
 @dataclass(frozen=True)

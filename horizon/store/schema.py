@@ -84,6 +84,9 @@ work = Table(
     Column("done_at", Float, nullable=True),
     # Turns of this message that ended in an unexpected error; the worker gives up at a cap.
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    # The worker whose turn holds a claimed message, and until when unless it renews.
+    Column("owner", String(96), nullable=True),
+    Column("lease_until", Float, nullable=True),
 )
 Index("ix_work_state_pair", work.c.state, work.c.client_id, work.c.user_number)
 # A pair's open work and a turn's claimed work are read on every turn: without these,

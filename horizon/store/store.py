@@ -11,14 +11,12 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, and_, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from horizon.store.engine import make_engine
 from horizon.store.migrations import migrate
-from horizon.store.records import InboundMessage, Turn, Usage, WorkItem, media_from_json
+from horizon.store.queue import WorkQueue
+from horizon.store.records import Turn, Usage
 from horizon.store.schema import conversations, messages, opt_outs, turns, work
-
-OPEN = ("pending", "claimed")  # work not done yet; IN, unlike !=, can use an index
 
 OUTBOUND_STATUS_RANK = {
     "accepted": 0,
@@ -32,23 +30,6 @@ OUTBOUND_STATUS_RANK = {
     "failed": 6,
     "canceled": 6,
 }
-
-
-def _inbound_row(message: InboundMessage, now: float) -> dict:
-    now = message.received_at or now
-    return {
-        "sid": message.sid,
-        "direction": "inbound",
-        "client_id": message.client_id,
-        "user_number": message.user_number,
-        "client_number": message.client_number,
-        "channel": message.channel,
-        "body": message.body,
-        "media": message.media_json(),
-        "status": "queued" if message.client_id else "unrouted",
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def _finish_turn(
@@ -80,19 +61,17 @@ def _finish_turn(
     )
 
 
-class Store:
-    """Horizon's database, migrated to the newest schema when opened."""
+class Store(WorkQueue):
+    """Horizon's database, migrated to the newest schema when opened.
+
+    The work queue's methods (storing inbound messages, claiming and resuming turns)
+    come from `WorkQueue`.
+    """
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         """`clock` gives the epoch seconds every stored time is taken from."""
         self.engine, self.clock = engine, clock
         self.dialect = engine.dialect.name
-        # A repeated MessageSid inserts nothing (and returns no id) instead of raising, so
-        # duplicates need no savepoint and a batch of messages shares one transaction.
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        self._insert_new_message = (
-            insert(messages).on_conflict_do_nothing(index_elements=["sid"]).returning(messages.c.id)
-        )
 
     @classmethod
     def open(cls, url: str, clock: Callable[[], float] = time.time) -> Store:
@@ -107,102 +86,6 @@ class Store:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-
-    # -- inbound -----------------------------------------------------------------------
-
-    def record_inbound(self, message: InboundMessage) -> bool:
-        """Store an inbound message (and queue it when routed); False if its sid is known."""
-        return self.record_inbound_many([message])[0]
-
-    def record_inbound_many(self, batch: list[InboundMessage]) -> list[bool]:
-        """Store several inbound messages in one transaction (one commit for all of them).
-
-        Each gets True when stored, False when its sid was already known (or repeated
-        earlier in the batch); a message is queued for an answer when routed.
-        """
-        stored, now = [], self.clock()
-        with self.engine.begin() as connection:
-            for message in batch:
-                row = _inbound_row(message, now)
-                message_id = connection.execute(self._insert_new_message, row).scalar()
-                stored.append(message_id is not None)
-                if message_id is not None and message.client_id:
-                    connection.execute(
-                        work.insert(),
-                        {
-                            "message_id": message_id,
-                            "client_id": message.client_id,
-                            "user_number": message.user_number,
-                            "state": "pending",
-                            "enqueued_at": row["created_at"],
-                        },
-                    )
-        return stored
-
-    def pending_pairs(self) -> list[tuple[str, str]]:
-        """Every (client, user) with stored messages not yet answered, oldest first."""
-        query = (
-            select(work.c.client_id, work.c.user_number, func.min(work.c.id).label("first"))
-            .where(work.c.state.in_(OPEN))
-            .group_by(work.c.client_id, work.c.user_number)
-            .order_by("first")
-        )
-        with self.engine.connect() as connection:
-            return [(row.client_id, row.user_number) for row in connection.execute(query)]
-
-    def pending_work(self, client_id: str, user_number: str) -> list[WorkItem]:
-        """The pair's unanswered messages in arrival order (claimed ones included)."""
-        query = (
-            select(work.c.id, work.c.message_id, work.c.turn_id, messages)
-            .join(messages, messages.c.id == work.c.message_id)
-            .where(
-                work.c.client_id == client_id,
-                work.c.user_number == user_number,
-                work.c.state.in_(OPEN),
-            )
-            .order_by(work.c.id)
-        )
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        return [
-            WorkItem(
-                id=row["id"],
-                message_id=row["message_id"],
-                sid=row["sid"],
-                client_id=client_id,
-                user_number=user_number,
-                client_number=row["client_number"],
-                channel=row["channel"],
-                body=row["body"],
-                media=media_from_json(row["media"]),
-                received_at=row["created_at"],
-                turn_id=row["turn_id"],
-            )
-            for row in rows
-        ]
-
-    # -- turns -------------------------------------------------------------------------
-
-    def start_turn(self, client_id: str, user_number: str, work_ids: list[int]) -> int:
-        """Claim `work_ids` for a new turn and return its id."""
-        now = self.clock()
-        with self.engine.begin() as connection:
-            turn_id = connection.execute(
-                turns.insert().values(
-                    client_id=client_id,
-                    user_number=user_number,
-                    parts_sent=0,
-                    input_tokens=0,
-                    output_tokens=0,
-                    started_at=now,
-                )
-            ).inserted_primary_key[0]
-            connection.execute(
-                update(work)
-                .where(work.c.id.in_(work_ids), work.c.state != "done")
-                .values(state="claimed", turn_id=turn_id, claimed_at=now)
-            )
-        return turn_id
 
     def turn(self, turn_id: int) -> Turn:
         with self.engine.connect() as connection:
@@ -272,15 +155,6 @@ class Store:
             connection.execute(update(turns).where(turns.c.id == turn.id).values(parts_sent=part))
             if finish is not None:
                 _finish_turn(connection, turn.id, *finish, now)
-
-    def record_failed_attempt(self, turn_id: int) -> int:
-        """Count an unexpected failure of the turn on its messages; returns the attempts made."""
-        mine = and_(work.c.turn_id == turn_id, work.c.state.in_(OPEN))
-        with self.engine.begin() as connection:
-            connection.execute(update(work).where(mine).values(attempts=work.c.attempts + 1))
-            return int(
-                connection.execute(select(func.max(work.c.attempts)).where(mine)).scalar() or 0
-            )
 
     def finish_turn(self, turn_id: int, status: str, error: str | None = None) -> None:
         """Mark the turn's messages done; `status` is the inbound messages' final status."""

@@ -2,13 +2,22 @@
 
 Each pair with unanswered messages gets one asyncio task; tasks of different pairs run
 concurrently, at most `concurrency` turns at once. Messages arriving within the
-coalescing window of the previous one join the same turn. On start, every message
-stored but not answered (for instance before a crash) is resumed.
+coalescing window of the previous one join the same turn.
+
+Workers sharing a database (replicas) never answer a message twice: a turn first claims
+its messages in the store, under a lease renewed while it runs. A pair whose turn is
+held by another worker is left alone until that turn ends or its lease expires. On start,
+and every `sweep_interval` after, the worker takes up work nobody holds: messages stored
+but not answered, and the turns of workers that died.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +29,7 @@ from horizon.worker.policy import next_batch
 from horizon.worker.turn import TurnRunner
 
 Pair = tuple[str, str]  # (client id, user number)
+DONE, LOST, RETRY = "done", "lost", "retry"  # how a turn attempt ended
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,16 @@ class WorkerOptions:
     # On stop, turns under way get this long to finish (the user is waiting for them)
     # before they are cut short; the serve process gives uvicorn the same grace.
     shutdown_grace: float = 5.0
+    # A claim lasts this long unless renewed (every quarter of it while the turn runs);
+    # a dead worker's turns are taken over this long after its last renewal.
+    lease: float = 10.0
+    sweep_interval: float = 2.0  # how often to look for work nobody holds
+    held_poll: float = 0.25  # how often to look again at a pair another worker holds
+
+
+def worker_id() -> str:
+    """Names this process's worker in the claims it holds: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -53,24 +73,30 @@ class ReplyWorker:
         turns: TurnRunner,
         metrics: Metrics,
         options: WorkerOptions | None = None,
+        owner: str | None = None,
     ) -> None:
         self.store, self.turns, self.metrics = store, turns, metrics
         self.options = options or WorkerOptions()
+        self.owner = owner or worker_id()
         self._pairs: dict[Pair, _PairTask] = {}
         self._slots: asyncio.Semaphore | None = None
         self._stopping = False
         self._in_turn: set[Pair] = set()
+        self._background: list[asyncio.Task] = []
 
     async def start(self) -> int:
-        """Begin serving; resumes every stored, unanswered message. Returns the pairs resumed."""
+        """Begin serving; takes up every unanswered message nobody holds. Returns the pairs."""
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self._stopping = False
-        pending = await self.store.pending_pairs()
-        for client_id, user in pending:
-            self.notify(client_id, user)
-        if pending:
-            log_event("worker_resumed", pairs=len(pending))
-        return len(pending)
+        resumed = await self._sweep()
+        if resumed:
+            log_event("worker_resumed", pairs=resumed)
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self._every(self.options.sweep_interval, self._sweep)),
+            loop.create_task(self._every(self.options.lease / 4, self._renew)),
+        ]
+        return resumed
 
     def notify(self, client_id: str, user_number: str) -> None:
         """A message for the pair was stored: make sure its task is running and sees it."""
@@ -91,8 +117,9 @@ class ReplyWorker:
     async def stop(self, grace: float | None = None) -> None:
         """Take no new turns; let turns under way finish within `grace` seconds, then cancel.
 
-        `grace` defaults to `options.shutdown_grace`. A turn cut short is resumed by the
-        next start; pairs only waiting (coalescing, or for a slot) are stopped at once.
+        `grace` defaults to `options.shutdown_grace`. The claims of turns cut short are
+        released, so the next worker to look resumes them at once; pairs only waiting
+        (coalescing, or for a slot) are stopped at once.
         """
         self._stopping = True
         grace = self.options.shutdown_grace if grace is None else grace
@@ -109,34 +136,45 @@ class ReplyWorker:
             if unfinished:
                 log_event("worker_turns_cut_short", level=30, turns=len(unfinished))
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.store.release_claims(self.owner)
+
+    # -- one pair --------------------------------------------------------------------------
 
     async def _serve(self, key: Pair, pair: _PairTask) -> None:
         try:
             items = await self._read(key, pair)
-            while items:
+            while items and not self._stopping:
+                if items[0].held_by_other(self.owner, time.time()):
+                    items = await self._read_later(key, pair)
+                    continue
                 items = await self._coalesce(key, pair, items)
-                if items:
-                    batch = next_batch(items, self.turns.keywords)
-                    assert self._slots is not None
-                    async with self._slots:
-                        if self._stopping:
-                            return
-                        self._in_turn.add(key)
-                        try:
-                            finished = await self._run_turn(key, batch)
-                        finally:
-                            self._in_turn.discard(key)
-                    if self._stopping or not finished:
+                if not items or items[0].held_by_other(self.owner, time.time()):
+                    continue
+                batch = next_batch(items, self.turns.keywords)
+                assert self._slots is not None
+                async with self._slots:
+                    if self._stopping:
                         return
-                    # Nothing stored since the last read and every message read answered:
-                    # done. (No await between this check and leaving `_pairs`, so no
-                    # notify can be missed.)
-                    if len(batch) == len(items) and not pair.arrived.is_set():
-                        return
+                    self._in_turn.add(key)
+                    try:
+                        outcome = await self._run_turn(key, batch)
+                    finally:
+                        self._in_turn.discard(key)
+                if outcome == LOST:  # another worker claimed them first: see what is left
+                    items = await self._read_later(key, pair)
+                    continue
+                # Nothing stored since the last read and every message read answered:
+                # done. (No await between this check and leaving `_pairs`, so no
+                # notify can be missed.)
+                if outcome == RETRY or (len(batch) == len(items) and not pair.arrived.is_set()):
+                    return
                 items = await self._read(key, pair)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # a bug: keep the messages queued and try again later
+        except Exception as error:  # the store failed: keep the messages queued, try later
             log_event("worker_error", level=40, client=key[0], user=key[1], error=repr(error))
             loop = asyncio.get_running_loop()
             loop.call_later(self.options.retry_failed_pair_after, self.notify, *key)
@@ -144,15 +182,24 @@ class ReplyWorker:
             self._pairs.pop(key, None)
             self.metrics.pairs_active.set(len(self._pairs))
 
-    async def _run_turn(self, key: Pair, batch: list[WorkItem]) -> bool:
-        """Run one turn; False when it failed and was left to be tried again later."""
-        first = batch[0]
-        turn_id = first.turn_id
+    async def _claim(self, key: Pair, batch: list[WorkItem]) -> int | None:
+        """The turn for `batch`, claimed (new) or taken over (resumed); None if lost."""
+        ids, lease = [item.id for item in batch], self.options.lease
+        turn_id = batch[0].turn_id
         if turn_id is None:
-            turn_id = await self.store.start_turn(*key, [item.id for item in batch])
+            return await self.store.start_turn(*key, ids, self.owner, lease)
+        if await self.store.resume_turn(turn_id, ids, self.owner, lease):
+            return turn_id
+        return None
+
+    async def _run_turn(self, key: Pair, batch: list[WorkItem]) -> str:
+        """Claim and run one turn: DONE, LOST (claimed elsewhere) or RETRY (failed, later)."""
+        turn_id = await self._claim(key, batch)
+        if turn_id is None:
+            return LOST
         try:
             await self.turns.run(batch, turn_id)
-            return True
+            return DONE
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug, or a vendor answering nonsense
@@ -161,17 +208,18 @@ class ReplyWorker:
                 "turn_failed",
                 level=40,
                 client=key[0],
-                sid=first.sid,
+                sid=batch[0].sid,
                 user=key[1],
                 attempt=attempts,
                 error=repr(error),
             )
             if attempts < self.options.max_attempts:
+                await self.store.release_claims(self.owner, turn_id)
                 loop = asyncio.get_running_loop()
                 loop.call_later(self.options.retry_failed_pair_after, self.notify, *key)
-                return False
+                return RETRY
             await self._give_up(batch, turn_id, repr(error))
-            return True
+            return DONE
 
     async def _give_up(self, batch: list[WorkItem], turn_id: int, error: str) -> None:
         try:
@@ -187,6 +235,12 @@ class ReplyWorker:
             items = await self.store.pending_work(*key)
             if items or not pair.arrived.is_set():
                 return items
+
+    async def _read_later(self, key: Pair, pair: _PairTask) -> list[WorkItem]:
+        """The queue again after `held_poll` (or a new message): another worker holds it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(pair.arrived.wait(), self.options.held_poll)
+        return await self._read(key, pair)
 
     async def _coalesce(self, key: Pair, pair: _PairTask, items: list[WorkItem]) -> list[WorkItem]:
         """Wait until the pair has been quiet for the window (bounded), re-reading on arrivals."""
@@ -204,5 +258,28 @@ class ReplyWorker:
             except TimeoutError:
                 return items  # quiet for the whole window: the queue is as last read
             items = await self._read(key, pair)
-            if not items:  # answered meanwhile (a turn of another process): nothing to do
+            if not items or items[0].turn_id is not None:  # a turn began meanwhile
                 return items
+
+    # -- all pairs -------------------------------------------------------------------------
+
+    async def _sweep(self) -> int:
+        """Start a task for every pair with work this worker may claim; how many started."""
+        started = 0
+        for key in await self.store.claimable_pairs(self.owner):
+            if key not in self._pairs:
+                self.notify(*key)
+                started += 1
+        return started
+
+    async def _renew(self) -> None:
+        if self._in_turn:
+            await self.store.renew_leases(self.owner, self.options.lease)
+
+    async def _every(self, interval: float, job) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await job()
+            except Exception as error:  # the store failed: the next round tries again
+                log_event("worker_error", level=40, job=job.__name__, error=repr(error))

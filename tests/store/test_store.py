@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 
 from horizon.store import InboundMessage, Media, Store, Usage
 from horizon.store.migrations import MIGRATIONS, current_version, migrate
+from horizon.store.queue import DEFAULT_LEASE
 from horizon.store.schema import metadata
 
 CLIENT, USER, NUMBER = "pizzeria-roma", "+34600000001", "+34910000101"
@@ -48,7 +49,7 @@ def test_an_unrouted_message_is_stored_but_not_queued(store):
     store.record_inbound(inbound("SM1", client=None))
     [message] = store.find_messages(sid="SM1")
     assert message["status"] == "unrouted" and message["client_id"] is None
-    assert store.pending_pairs() == []
+    assert store.claimable_pairs() == []
 
 
 def test_media_is_kept_with_the_message(store):
@@ -67,7 +68,7 @@ def test_a_finished_turn_takes_its_messages_off_the_queue(store):
     store.record_part_sent(turn, 1, "SMout1", (NUMBER, USER, "whatsapp"), "queued")
     assert store.turn(turn_id).parts_sent == 1
     store.finish_turn(turn_id, "answered")
-    assert store.pending_pairs() == []
+    assert store.claimable_pairs() == []
     assert {m["status"] for m in store.find_messages(direction="inbound")} == {"answered"}
 
 
@@ -77,8 +78,9 @@ def test_an_unfinished_turn_is_found_again_with_its_saved_reply(store):
     turn_id = store.start_turn(CLIENT, USER, [item.id])
     store.save_reply(turn_id, "answer", ["one", "two"])
     store.record_part_sent(store.turn(turn_id), 1, "SMout1", (NUMBER, USER, "whatsapp"), "queued")
-    reopened = Store(store.engine)  # as a restarted process sees it
-    assert reopened.pending_pairs() == [(CLIENT, USER)]
+    # As a restarted process sees it once the dead one's lease has run out.
+    reopened = Store(store.engine, clock=lambda: time.time() + DEFAULT_LEASE + 1)
+    assert reopened.claimable_pairs("restarted") == [(CLIENT, USER)]
     [again] = reopened.pending_work(CLIENT, USER)
     assert again.turn_id == turn_id
     assert reopened.turn(turn_id).parts == ("one", "two")
@@ -206,3 +208,42 @@ def test_a_version_2_database_gets_the_attempts_column(store):
 
     [item] = store.pending_work(CLIENT, USER)
     assert store.record_failed_attempt(store.start_turn(CLIENT, USER, [item.id])) == 1
+
+
+def test_of_two_workers_claiming_the_same_messages_only_one_wins(store):
+    for sid in ("SM1", "SM2"):
+        store.record_inbound(inbound(sid))
+    ids = [item.id for item in store.pending_work(CLIENT, USER)]
+
+    first = store.start_turn(CLIENT, USER, ids, owner="a")
+    second = store.start_turn(CLIENT, USER, ids, owner="b")
+    partly = store.start_turn(CLIENT, USER, ids[1:], owner="b")
+
+    assert first is not None and (second, partly) == (None, None)
+    assert {item.owner for item in store.pending_work(CLIENT, USER)} == {"a"}
+    assert store.claimable_pairs("b") == []
+    assert store.claimable_pairs("a") == [(CLIENT, USER)]
+
+
+def test_a_claim_is_taken_over_only_once_its_lease_expires_or_is_released(tmp_path):
+    now = [1_000_000.0]
+    store = Store.open(f"sqlite:///{tmp_path}/claims.db", clock=lambda: now[0])
+    try:
+        store.record_inbound(inbound("SM1"))
+        [item] = store.pending_work(CLIENT, USER)
+        turn_id = store.start_turn(CLIENT, USER, [item.id], owner="a", lease=10)
+        assert store.resume_turn(turn_id, [item.id], owner="b") is False
+        now[0] += 8
+        assert store.renew_leases("a", lease=10) == 1
+        now[0] += 8  # 16 s after the claim, but renewed at 8 s
+        assert store.resume_turn(turn_id, [item.id], owner="b") is False
+        now[0] += 3
+        assert store.claimable_pairs("b") == [(CLIENT, USER)]
+        assert store.resume_turn(turn_id, [item.id], owner="b") is True
+        assert store.resume_turn(turn_id, [item.id], owner="a") is False
+        assert store.release_claims("b") == 1
+        assert store.resume_turn(turn_id, [item.id], owner="a") is True
+        [again] = store.pending_work(CLIENT, USER)
+        assert (again.turn_id, again.owner) == (turn_id, "a")
+    finally:
+        store.close()

@@ -53,3 +53,33 @@ def test_a_turn_that_keeps_failing_gets_the_fallback_and_the_pair_moves_on(
     assert statuses == ["failed", "answered"]
     tried = [r for r in webhook_receiver.received if r.path == "/v1/conversations"]
     assert len(tried) == 3
+
+
+def test_a_dead_workers_turn_is_taken_over_once_its_lease_expires(sandbox, pipeline):
+    options = WorkerOptions(coalesce_window=0, sweep_interval=0.1)
+    answered_at: list[float] = []
+
+    def replies() -> list[str]:
+        return [m["body"] for m in sandbox.messages(direction="outbound-api")]
+
+    async def run() -> None:
+        built = pipeline()
+        worker = ReplyWorker(built.async_store, built.turns, built.metrics, options)
+        built.store.record_inbound(inbound("SM" + "3" * 32, USER, "¿hay mesa?", time.time()))
+        [item] = built.store.pending_work("pizzeria-roma", USER)
+        built.store.start_turn("pizzeria-roma", USER, [item.id], owner="dead", lease=1.0)
+        claimed_at = time.time()
+        try:
+            await worker.start()
+            await wait_until(lambda: replies())
+            answered_at.append(time.time() - claimed_at)
+            await asyncio.sleep(0.3)  # a second answer, were there one, would be out by now
+        finally:
+            await worker.stop()
+            await built.close()
+
+    asyncio.run(run())
+
+    [reply] = replies()
+    assert "¿hay mesa?" in reply
+    assert answered_at[0] >= 1.0  # not before the dead worker's lease ran out
