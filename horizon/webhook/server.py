@@ -11,6 +11,7 @@ import functools
 import gc
 import math
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from horizon.webhook.routing import Routing, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
 from horizon.worker.reply_worker import ReplyWorker, WorkerOptions
+from horizon.worker.thread import WorkerThread
 from horizon.worker.turn import TurnRunner
 
 MODEL_TIMEOUT = 60.0  # far below the OpenAI SDK's 600 s: a user is waiting
@@ -80,6 +82,8 @@ def build_webhook(
     model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)
     turns = TurnRunner(store, lambda: routing.fleet, model, messenger, metrics)
     worker = ReplyWorker(store, turns, metrics, options)
+    # The worker's HTTP clients are used, and so closed, on the worker's own loop.
+    runner = WorkerThread(worker, on_stop=[messenger.close, openai.close])
     background: list[asyncio.Task] = []
 
     async def start_watching() -> None:
@@ -89,8 +93,6 @@ def build_webhook(
     async def close() -> None:
         for task in background:
             task.cancel()
-        await messenger.close()
-        await openai.close()
         knowledge_client.close()
         await asyncio.to_thread(store.close)
 
@@ -98,7 +100,7 @@ def build_webhook(
         settings,
         store,
         routing,
-        worker=worker,
+        worker=runner,
         metrics=metrics,
         on_startup=[start_watching],
         on_shutdown=[close],
@@ -147,6 +149,15 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def share_the_gil_finely() -> None:
+    """Hand the GIL between the webhook's and the worker's threads every 1 ms, not 5 ms.
+
+    A request arriving while the worker's thread computes waits for the GIL up to the
+    switch interval at each step (read, store, write); 1 ms keeps that out of the p99.
+    """
+    sys.setswitchinterval(0.001)
+
+
 def serve(settings: Settings, host: str, port: int, *, reload_config: bool = False) -> None:
     """Run in the foreground until SIGINT/SIGTERM (`horizon serve`)."""
     sock = bind(host, port)
@@ -155,6 +166,7 @@ def serve(settings: Settings, host: str, port: int, *, reload_config: bool = Fal
     webhook = build_webhook(settings, reload_config=reload_config)
     server = server_for(webhook)
     settle_heap()
+    share_the_gil_finely()
     server.run(sockets=[sock])
 
 
