@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import gc
 import socket
-import threading
-import time
 from dataclasses import dataclass
 
 import uvicorn
@@ -19,6 +17,9 @@ from horizon.sandbox.app import create_app
 from horizon.sandbox.context import Sandbox
 from horizon.sandbox.options import SandboxOptions
 from horizon.sandbox.twilio_numbers import seed_numbers
+from horizon.serving import ServerThread, bind, start_thread, url_of
+
+__all__ = ["RunningSandbox", "bind", "run", "sandbox_env", "start_in_thread", "url_of"]
 
 
 def sandbox_env(url: str, options: SandboxOptions) -> dict[str, str]:
@@ -30,31 +31,6 @@ def sandbox_env(url: str, options: SandboxOptions) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": options.auth_token,
         "OPENAI_API_KEY": options.openai_key,
     }
-
-
-def bind(host: str, port: int, backlog: int = 4096) -> socket.socket:
-    """A listening socket, made before the server runs.
-
-    Port 0 thus yields a known free port, and clients that connect before the server's
-    loop starts wait in the backlog instead of being refused.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
-    # protocol says TCP, and without it every response waits ~40 ms for a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(backlog)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def prepare(options: SandboxOptions) -> tuple[Sandbox, uvicorn.Server]:
@@ -92,8 +68,7 @@ class RunningSandbox:
     url: str
     options: SandboxOptions
     sandbox: Sandbox
-    _server: uvicorn.Server
-    _thread: threading.Thread
+    _serving: ServerThread
 
     @property
     def twilio_api_base(self) -> str:
@@ -107,8 +82,7 @@ class RunningSandbox:
         return sandbox_env(self.url, self.options)
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._serving.stop()
         self.sandbox.store.close()
 
     def __enter__(self) -> RunningSandbox:
@@ -128,15 +102,9 @@ def start_in_thread(
     options = options or SandboxOptions()
     sock = bind(host, port)
     sandbox, server = prepare(options)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="horizon-sandbox", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + ready_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sandbox.store.close()
-            raise RuntimeError("the sandbox did not start")
-        time.sleep(0.01)
-    return RunningSandbox(url_of(sock), options, sandbox, server, thread)
+    try:
+        serving = start_thread(server, sock, "horizon-sandbox", ready_timeout)
+    except RuntimeError:
+        sandbox.store.close()
+        raise
+    return RunningSandbox(url_of(sock), options, sandbox, serving)

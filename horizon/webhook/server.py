@@ -10,10 +10,7 @@ import asyncio
 import functools
 import gc
 import math
-import socket
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 
 import falcon.asgi
@@ -25,6 +22,7 @@ from horizon.providers.openai_knowledge import vector_store_ids
 from horizon.providers.sdk import async_openai_client, openai_client
 from horizon.providers.sdk_async import async_twilio_client
 from horizon.retry import RetryPolicy
+from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
 from horizon.store.store import Store
@@ -120,24 +118,6 @@ def server_for(webhook: Webhook) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind first, so port 0 yields a known free port before serving."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 def settle_heap() -> None:
     """Exempt everything built so far (modules, SDKs, the app) from garbage collection.
 
@@ -177,12 +157,10 @@ class RunningWebhook:
     url: str
     public_url: str
     webhook: Webhook
-    _server: uvicorn.Server = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
+    _serving: ServerThread = field(repr=False)
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=timeout)
+        self._serving.stop(timeout)
 
     def __enter__(self) -> RunningWebhook:
         return self
@@ -213,15 +191,5 @@ def start_in_thread(
     except Exception:
         sock.close()
         raise
-    server = server_for(webhook)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="horizon-webhook", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + ready_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the webhook did not start")
-        time.sleep(0.01)
-    return RunningWebhook(url, str(settings.public_url), webhook, server, thread)
+    serving = start_thread(server_for(webhook), sock, "horizon-webhook", ready_timeout)
+    return RunningWebhook(url, str(settings.public_url), webhook, serving)
