@@ -48,22 +48,14 @@ def twilio_retry(max_retries: int) -> TwilioRetry:
     )
 
 
-class BaseUrlHttpClient(TwilioHttpClient):
-    """Twilio's HTTP client, sending `https://<any>.twilio.com/<path>` to `{api_base}/<path>`."""
+class ApiBaseRewrite:
+    """For Twilio's HTTP clients: sends `https://<any>.twilio.com/<path>` to `{api_base}/<path>`.
 
-    def __init__(
-        self,
-        api_base: str | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.api_base = api_base.rstrip("/") if api_base else None
-        # The stock client mounts its retrying adapter for https:// only; the sandbox is http://.
-        adapter = HTTPAdapter(max_retries=twilio_retry(max_retries), pool_maxsize=32)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+    Mixed in before Twilio's synchronous or asyncio client; for the latter, `request`
+    hands back the coroutine its base class returns, for the caller to await.
+    """
+
+    api_base: str | None = None
 
     def rewrite(self, url: str) -> str:
         if not self.api_base:
@@ -92,6 +84,24 @@ class BaseUrlHttpClient(TwilioHttpClient):
             timeout=timeout,
             allow_redirects=allow_redirects,
         )
+
+
+class BaseUrlHttpClient(ApiBaseRewrite, TwilioHttpClient):
+    """Twilio's HTTP client, honouring `TWILIO_API_BASE`, retrying as `twilio_retry` says."""
+
+    def __init__(
+        self,
+        api_base: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.api_base = api_base.rstrip("/") if api_base else None
+        # The stock client mounts its retrying adapter for https:// only; the sandbox is http://.
+        adapter = HTTPAdapter(max_retries=twilio_retry(max_retries), pool_maxsize=32)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
 
 
 def twilio_client(

@@ -13,16 +13,14 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from horizon.providers.sdk import BaseUrlHttpClient
+from horizon.providers.sdk import ApiBaseRewrite
 from horizon.settings import Settings
 
 DEFAULT_TIMEOUT = 20.0
 
 
-class AsyncBaseUrlHttpClient(AsyncTwilioHttpClient):
-    """Twilio's aiohttp client, sending `https://<any>.twilio.com/<path>` to `{api_base}/<path>`."""
-
-    rewrite = BaseUrlHttpClient.rewrite  # the same mapping as the synchronous client
+class AsyncBaseUrlHttpClient(ApiBaseRewrite, AsyncTwilioHttpClient):
+    """Twilio's aiohttp client, honouring `TWILIO_API_BASE` as the synchronous client does."""
 
     def __init__(self, api_base: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         # The session is made on first use: aiohttp binds it to the running event loop.
@@ -50,9 +48,9 @@ class AsyncBaseUrlHttpClient(AsyncTwilioHttpClient):
         if auth is not None:  # as a header: aiohttp deprecates its BasicAuth helper
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             headers = {**(headers or {}), "Authorization": f"Basic {token}"}
-        return await super().request(
+        return await super().request(  # ApiBaseRewrite maps the URL
             method,
-            self.rewrite(url),
+            url,
             params=params,
             data=data,
             headers=headers,

@@ -89,3 +89,25 @@ def test_sdk_clients_reach_the_sandbox(sandbox):
     sandbox.seed_numbers("+14155550100")
     assert len(twilio_client(sandbox.settings()).incoming_phone_numbers.list()) == 1
     assert list(openai_client(sandbox.settings()).files.list()) == []
+
+
+def test_the_asyncio_twilio_client_maps_urls_like_the_synchronous_one(sandbox):
+    import asyncio
+
+    from horizon.providers.sdk_async import AsyncBaseUrlHttpClient, async_twilio_client
+
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
+    assert AsyncBaseUrlHttpClient("http://127.0.0.1:8765/").rewrite(url) == (
+        BaseUrlHttpClient("http://127.0.0.1:8765/").rewrite(url)
+    )
+    sandbox.seed_numbers("+14155550100")
+
+    async def list_numbers() -> list[str]:
+        client = async_twilio_client(sandbox.settings())
+        try:
+            return [n.phone_number for n in await client.incoming_phone_numbers.list_async()]
+        finally:
+            await client.http_client.close()
+
+    assert asyncio.run(list_numbers()) == ["+14155550100"]
+    assert sandbox.requests()["by_route"]  # the call reached the sandbox, not twilio.com
