@@ -111,9 +111,7 @@ class WorkQueue:
     def pending_work(self, client_id: str, user_number: str) -> list[WorkItem]:
         """The pair's unanswered messages in arrival order (claimed ones included)."""
         query = (
-            select(
-                work.c.id, work.c.message_id, work.c.turn_id, work.c.owner, work.c.lease_until
-            )
+            select(work.c.id, work.c.message_id, work.c.turn_id, work.c.owner, work.c.lease_until)
             .add_columns(messages)
             .join(messages, messages.c.id == work.c.message_id)
             .where(
