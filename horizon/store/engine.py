@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+
+
+def database_url(url: str) -> URL:
+    """`url` parsed, with a plain `postgresql://` (or `postgres://`) using psycopg 3.
+
+    SQLAlchemy's default PostgreSQL driver is psycopg2; Horizon's `postgres` extra
+    installs psycopg 3. A URL naming its driver (`postgresql+psycopg2://`) is kept.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres") and (
+        importlib.util.find_spec("psycopg") is not None
+        or importlib.util.find_spec("psycopg2") is None
+    ):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql")
+    return parsed
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and its folder created."""
-    parsed = make_url(url)
+    parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        # Claims rely on READ COMMITTED: an UPDATE that waited for another worker's claim
+        # re-checks its WHERE against the committed row, so it finds it taken and changes
+        # nothing (a stricter level would raise a serialization error instead).
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=8,
+            max_overflow=8,
+            isolation_level="READ COMMITTED",
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
