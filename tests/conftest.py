@@ -7,11 +7,16 @@
 
 `sandbox` is one server for the whole run, emptied before each test; `start_sandbox(...)`
 starts a dedicated one with other options (timings, a state file, faults from the start).
+
+`database_url` runs a test once on a new SQLite file and once on an empty PostgreSQL
+schema in the database HORIZON_TEST_POSTGRES_URL names (skipped when it is not set).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,10 +24,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from horizon.sandbox.options import SandboxOptions
 from horizon.sandbox.server import RunningSandbox, start_in_thread
 from horizon.settings import Settings
+from horizon.store.engine import database_url as parse_database_url
 
 
 @dataclass
@@ -213,3 +222,37 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver()
     yield receiver
     receiver.close()
+
+
+POSTGRES_URL_VARIABLE = "HORIZON_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A `postgresql://` URL whose connections use a new, empty schema, dropped afterwards."""
+    server = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not server:
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}=postgresql://user:password@host:port/"
+            "database (a database the user may create schemas in); .ci/run starts one"
+        )
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(parse_database_url(server), poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """HORIZON_DATABASE_URL of a new, empty database: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/horizon.db"
+    return request.getfixturevalue("postgres_url")

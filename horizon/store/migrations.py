@@ -4,6 +4,10 @@
 database; every later change to `schema.py` ships with a migration that brings an older
 database to the same shape and is a no-op where the change is already there (a fresh
 database gets it from migration 1).
+
+Replicas starting together may migrate one database at once: each migration runs under a
+lock (PostgreSQL's advisory lock, SQLite's write lock) and is skipped by whoever finds it
+applied once the lock is theirs.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Engine, Table, inspect, select
+from sqlalchemy import Column, Connection, Engine, Table, inspect, select, text
 from sqlalchemy.schema import CreateColumn
 
 from horizon.store import schema
@@ -65,13 +69,30 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
+# Any constant both replicas agree on: the advisory lock serialising their migrations.
+MIGRATION_LOCK = 0x484F52495A4F4E  # "HORIZON"
+
+
 def current_version(engine: Engine) -> int:
     """The newest applied migration, 0 for an empty database."""
-    if not inspect(engine).has_table(schema.schema_migrations.name):
-        return 0
     with engine.connect() as connection:
-        versions = connection.execute(select(schema.schema_migrations.c.version)).scalars()
-        return max(versions, default=0)
+        return _version(connection)
+
+
+def _version(connection: Connection) -> int:
+    if not inspect(connection).has_table(schema.schema_migrations.name):
+        return 0
+    versions = connection.execute(select(schema.schema_migrations.c.version)).scalars()
+    return max(versions, default=0)
+
+
+def _lock(connection: Connection) -> None:
+    """Wait until no one else migrates; the lock lasts until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    elif connection.dialect.name == "sqlite":
+        # pysqlite opens no transaction before DDL: take the write lock explicitly.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> list[Migration]:
@@ -82,6 +103,10 @@ def migrate(engine: Engine) -> list[Migration]:
         if migration.version <= version:
             continue
         with engine.begin() as connection:
+            _lock(connection)
+            version = _version(connection)
+            if migration.version <= version:
+                continue  # another process applied it meanwhile
             migration.apply(connection)
             schema.schema_migrations.create(connection, checkfirst=True)
             connection.execute(

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from horizon.store.records import InboundMessage, WorkItem, media_from_json
 from horizon.store.schema import messages, turns, work
@@ -24,6 +25,15 @@ DEFAULT_LEASE = 10.0  # seconds a claim lasts unless renewed
 
 class ClaimLost(Exception):
     """Some of the messages a claim asked for were taken by another worker (rolls back)."""
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: two claims that locked the
+# same rows in different orders; the one rolled back lost, as if the other came first.
+LOST_RACE_SQLSTATES = {"40P01", "40001"}
+
+
+def _lost_race(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
 
 
 def _inbound_row(message: InboundMessage, now: float) -> dict:
@@ -184,6 +194,10 @@ class WorkQueue:
                     raise ClaimLost
         except ClaimLost:
             return None
+        except DBAPIError as error:
+            if not _lost_race(error):
+                raise
+            return None
         return turn_id
 
     def resume_turn(
@@ -207,6 +221,10 @@ class WorkQueue:
                 if taken != len(work_ids):
                     raise ClaimLost
         except ClaimLost:
+            return False
+        except DBAPIError as error:
+            if not _lost_race(error):
+                raise
             return False
         return True
 

@@ -10,7 +10,8 @@ import json
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, and_, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from horizon.store.engine import make_engine
 from horizon.store.migrations import migrate
@@ -196,34 +197,39 @@ class Store(WorkQueue):
     def save_conversation(self, client_id: str, user_number: str, conversation_id: str) -> None:
         """Remember the pair's conversation (new or renewed) and mark it active now."""
         now = self.clock()
-        key = and_(
-            conversations.c.client_id == client_id, conversations.c.user_number == user_number
-        )
-        with self.engine.begin() as connection:
-            changed = connection.execute(
-                update(conversations)
-                .where(key)
-                .values(conversation_id=conversation_id, last_activity=now)
-            ).rowcount
-            if not changed:
-                connection.execute(
-                    conversations.insert().values(
-                        client_id=client_id,
-                        user_number=user_number,
-                        conversation_id=conversation_id,
-                        created_at=now,
-                        last_activity=now,
-                    )
-                )
+        row = {
+            "client_id": client_id,
+            "user_number": user_number,
+            "conversation_id": conversation_id,
+            "created_at": now,
+            "last_activity": now,
+        }
+        self._upsert(conversations, row, ("conversation_id", "last_activity"))
 
     def set_opt_out(self, client_id: str, user_number: str, opted_out: bool, keyword: str) -> None:
-        key = and_(opt_outs.c.client_id == client_id, opt_outs.c.user_number == user_number)
-        values = {"opted_out": opted_out, "keyword": keyword, "updated_at": self.clock()}
+        row = {
+            "client_id": client_id,
+            "user_number": user_number,
+            "opted_out": opted_out,
+            "keyword": keyword,
+            "updated_at": self.clock(),
+        }
+        self._upsert(opt_outs, row, ("opted_out", "keyword", "updated_at"))
+
+    def _upsert(self, table: Table, row: dict, changed: tuple[str, ...]) -> None:
+        """Insert `row`, or update its `changed` columns where its primary key exists.
+
+        One statement (INSERT ... ON CONFLICT DO UPDATE), so two replicas saving the
+        same new row at once both succeed instead of one failing on the primary key.
+        """
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        statement = insert(table).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key],
+            set_={name: statement.excluded[name] for name in changed},
+        )
         with self.engine.begin() as connection:
-            if not connection.execute(update(opt_outs).where(key).values(**values)).rowcount:
-                connection.execute(
-                    opt_outs.insert().values(client_id=client_id, user_number=user_number, **values)
-                )
+            connection.execute(statement)
 
     def is_opted_out(self, client_id: str, user_number: str) -> bool:
         query = select(opt_outs.c.opted_out).where(

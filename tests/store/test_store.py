@@ -1,13 +1,19 @@
-"""The store: migrations, de-duplication, the work queue, turns, statuses, per-pair state."""
+"""The store: migrations, de-duplication, the work queue, turns, statuses, per-pair state.
+
+Most tests run twice, on SQLite and on PostgreSQL (see `database_url` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import inspect
 
 from horizon.store import InboundMessage, Media, Store, Usage
+from horizon.store.engine import make_engine
 from horizon.store.migrations import MIGRATIONS, current_version, migrate
 from horizon.store.queue import DEFAULT_LEASE
 from horizon.store.schema import metadata
@@ -16,7 +22,14 @@ CLIENT, USER, NUMBER = "pizzeria-roma", "+34600000001", "+34910000101"
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
+def store(database_url) -> Store:
+    opened = Store.open(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Store:
     opened = Store.open(f"sqlite:///{tmp_path}/horizon.db")
     yield opened
     opened.close()
@@ -33,8 +46,8 @@ def test_opening_migrates_a_new_database_to_the_newest_schema(store):
     assert migrate(store.engine) == []  # a second run applies nothing
 
 
-def test_sqlite_runs_in_wal_mode(store):
-    with store.engine.connect() as connection:
+def test_sqlite_runs_in_wal_mode(sqlite_store):
+    with sqlite_store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
@@ -142,6 +155,8 @@ def test_a_version_1_database_gets_the_queue_indexes(store):
 
 
 def test_reading_a_pairs_queue_does_not_scan_the_whole_queue(store):
+    if store.dialect == "postgresql":
+        return _postgresql_reads_a_pairs_queue_by_index(store)
     query = (
         "EXPLAIN QUERY PLAN SELECT id FROM work WHERE client_id = 'a' AND user_number = 'b' "
         "AND state IN ('pending', 'claimed')"
@@ -157,6 +172,23 @@ def test_reading_a_pairs_queue_does_not_scan_the_whole_queue(store):
     assert "SCAN" not in plan and "SCAN" not in by_turn
 
 
+def _postgresql_reads_a_pairs_queue_by_index(store):
+    # With a few rows PostgreSQL prefers a sequential scan; forbid it to see that an
+    # index can serve each query.
+    queries = (
+        "SELECT id FROM work WHERE client_id = 'a' AND user_number = 'b' "
+        "AND state IN ('pending', 'claimed')",
+        "UPDATE work SET state = 'done' WHERE turn_id = 1",
+    )
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plans = [
+            " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {query}"))
+            for query in queries
+        ]
+    assert all("Seq Scan" not in plan for plan in plans), plans
+
+
 def test_a_batch_of_messages_is_stored_in_one_go_and_repeats_are_told_apart(store):
     store.record_inbound(inbound("SM0"))
 
@@ -169,9 +201,9 @@ def test_a_batch_of_messages_is_stored_in_one_go_and_repeats_are_told_apart(stor
     assert [m["sid"] for m in store.find_messages(direction="inbound")] == ["SM0", "SM1", "SM2"]
 
 
-def test_finishing_a_turn_counts_as_the_pairs_latest_activity(tmp_path):
+def test_finishing_a_turn_counts_as_the_pairs_latest_activity(database_url):
     now = [1_000_000.0]
-    store = Store.open(f"sqlite:///{tmp_path}/clocked.db", clock=lambda: now[0])
+    store = Store.open(database_url, clock=lambda: now[0])
     try:
         store.save_conversation(CLIENT, USER, "conv_a")
         store.save_conversation("farmacia-sol", USER, "conv_b")
@@ -225,9 +257,9 @@ def test_of_two_workers_claiming_the_same_messages_only_one_wins(store):
     assert store.claimable_pairs("a") == [(CLIENT, USER)]
 
 
-def test_a_claim_is_taken_over_only_once_its_lease_expires_or_is_released(tmp_path):
+def test_a_claim_is_taken_over_only_once_its_lease_expires_or_is_released(database_url):
     now = [1_000_000.0]
-    store = Store.open(f"sqlite:///{tmp_path}/claims.db", clock=lambda: now[0])
+    store = Store.open(database_url, clock=lambda: now[0])
     try:
         store.record_inbound(inbound("SM1"))
         [item] = store.pending_work(CLIENT, USER)
@@ -247,3 +279,89 @@ def test_a_claim_is_taken_over_only_once_its_lease_expires_or_is_released(tmp_pa
         assert (again.turn_id, again.owner) == (turn_id, "a")
     finally:
         store.close()
+
+
+# -- several workers on one database at once ---------------------------------------------
+
+
+def _at_once(count: int, call) -> list:
+    """`call(n)` for n in range(count), on `count` threads released together."""
+    barrier = threading.Barrier(count)
+
+    def run(n: int):
+        barrier.wait()
+        return call(n)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_replicas_opening_a_new_database_at_once_migrate_it_once(database_url):
+    stores = _at_once(4, lambda _: Store.open(database_url))
+    try:
+        with stores[0].engine.connect() as connection:
+            versions = connection.exec_driver_sql("SELECT version FROM schema_migrations")
+            assert sorted(versions.scalars()) == [m.version for m in MIGRATIONS]
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_of_many_workers_racing_for_overlapping_messages_each_message_goes_to_one(store):
+    for n in range(12):
+        store.record_inbound(inbound(f"SM{n}"))
+    ids = [item.id for item in store.pending_work(CLIENT, USER)]
+    workers = [Store(make_engine(store.engine.url), store.clock) for _ in range(6)]
+    try:
+        for _round in range(5):
+            # Each worker asks for a different overlapping slice, in its own order.
+            def claim(n: int) -> tuple[int | None, list[int]]:
+                wanted = ids[n : n + 7] if n % 2 else list(reversed(ids[n : n + 7]))
+                return workers[n].start_turn(CLIENT, USER, wanted, owner=f"w{n}"), wanted
+
+            results = _at_once(len(workers), claim)
+            winners = [(turn, wanted) for turn, wanted in results if turn is not None]
+            assert winners, results
+            claimed = [item for item in store.pending_work(CLIENT, USER) if item.turn_id]
+            assert sorted(item.id for item in claimed) == sorted(
+                work_id for _, wanted in winners for work_id in wanted
+            )
+            with store.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "UPDATE work SET state = 'pending', turn_id = NULL, owner = NULL"
+                )
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+def test_replicas_storing_the_same_message_at_once_store_it_once(store):
+    workers = [Store(make_engine(store.engine.url), store.clock) for _ in range(4)]
+    try:
+        for n in range(5):
+            stored = _at_once(
+                len(workers), lambda w, n=n: workers[w].record_inbound(inbound(f"SM{n}"))
+            )
+            assert sorted(stored) == [False, False, False, True]
+        assert len(store.pending_work(CLIENT, USER)) == 5
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+def test_conversations_and_opt_outs_saved_at_once_keep_one_row(store):
+    workers = [Store(make_engine(store.engine.url), store.clock) for _ in range(4)]
+    try:
+        for n in range(5):
+            user = f"+3460000010{n}"
+            _at_once(
+                len(workers), lambda w, u=user: workers[w].save_conversation(CLIENT, u, f"c{w}")
+            )
+            _at_once(
+                len(workers), lambda w, u=user: workers[w].set_opt_out(CLIENT, u, True, "BAJA")
+            )
+            assert store.conversation(CLIENT, user)[0] in {"c0", "c1", "c2", "c3"}
+            assert store.is_opted_out(CLIENT, user) is True
+    finally:
+        for worker in workers:
+            worker.close()
