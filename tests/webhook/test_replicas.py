@@ -1,4 +1,7 @@
-"""Two webhooks on one database, as replicas run: every message answered once, in order."""
+"""Two webhooks on one database, as replicas run: every message answered once, in order.
+
+Once on a SQLite file, once on PostgreSQL (see `database_url` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -19,9 +22,9 @@ MESSAGES_EACH = 4
 
 
 @pytest.fixture
-def replicas(sandbox, clients_dir, tmp_path):
+def replicas(sandbox, clients_dir, database_url):
     settings = sandbox.settings(
-        HORIZON_CLIENTS_DIR=str(clients_dir), HORIZON_DATABASE_URL=f"sqlite:///{tmp_path}/h.db"
+        HORIZON_CLIENTS_DIR=str(clients_dir), HORIZON_DATABASE_URL=database_url
     )
     options = WorkerOptions(coalesce_window=0.2)
     running = [start_in_thread(settings, options=options) for _ in range(2)]
