@@ -104,6 +104,21 @@ class SandboxHandle:
     def seed_numbers(self, *numbers: str) -> list[dict]:
         return self.control("POST", "numbers", {"numbers": list(numbers)})["incoming_phone_numbers"]
 
+    def add_senders(self, numbers: list[str], callback: str = "http://127.0.0.1:9/x") -> None:
+        """WhatsApp senders for `numbers` whose inbound webhook is `callback`."""
+        from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
+
+        senders = self.twilio().messaging.v2.channels_senders
+        for number in numbers:
+            request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
+                {
+                    "sender_id": f"whatsapp:{number}",
+                    "profile": {"name": number},
+                    "webhook": {"callback_url": callback, "callback_method": "POST"},
+                }
+            )
+            senders.create(request)
+
     def reset(self) -> None:
         self.control("POST", "reset")
 

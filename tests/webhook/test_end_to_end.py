@@ -10,7 +10,6 @@ import time
 
 import httpx
 import pytest
-from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
 from horizon.config.loader import load_fleet
 from horizon.webhook.server import start_in_thread
@@ -18,19 +17,6 @@ from horizon.worker.reply_worker import WorkerOptions
 
 ANA, LUIS = "+34600000001", "+34600000002"
 ROMA, SOL, CERRADO, LIMITADA = "+34910000101", "+34910000102", "+34910000103", "+34910000104"
-
-
-def add_senders(sandbox, numbers: list[str], callback: str) -> None:
-    twilio = sandbox.twilio()
-    for number in numbers:
-        request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
-            {
-                "sender_id": f"whatsapp:{number}",
-                "profile": {"name": number},
-                "webhook": {"callback_url": callback, "callback_method": "POST"},
-            }
-        )
-        twilio.messaging.v2.channels_senders.create(request)
 
 
 def replies(sandbox, to: str | None = None) -> list[dict]:
@@ -78,7 +64,7 @@ def webhook(sandbox, clients_dir, tmp_path):
     )
     running = start_in_thread(settings, options=WorkerOptions(coalesce_window=0.3))
     numbers = [client.number for client in load_fleet(clients_dir).fleet]
-    add_senders(sandbox, [*numbers, "+34910009999"], f"{running.url}/twilio/inbound")
+    sandbox.add_senders([*numbers, "+34910009999"], f"{running.url}/twilio/inbound")
     yield running
     running.stop()
 

@@ -15,7 +15,7 @@ from horizon.webhook.server import start_in_thread
 from horizon.worker.reply_worker import WorkerOptions
 
 from .conftest import Signer
-from .test_end_to_end import ROMA, SOL, add_senders, eventually, replies
+from .test_end_to_end import ROMA, SOL, eventually, replies
 
 USERS = [f"+3462000{n:04d}" for n in range(8)]
 MESSAGES_EACH = 4
@@ -28,7 +28,7 @@ def replicas(sandbox, clients_dir, database_url):
     )
     options = WorkerOptions(coalesce_window=0.2)
     running = [start_in_thread(settings, options=options) for _ in range(2)]
-    add_senders(sandbox, [ROMA, SOL], f"{running[0].url}/twilio/inbound")
+    sandbox.add_senders([ROMA, SOL], f"{running[0].url}/twilio/inbound")
     yield running
     for webhook in running:
         webhook.stop()

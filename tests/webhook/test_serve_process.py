@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from .test_end_to_end import add_senders, replies
+from .test_end_to_end import replies
 
 ROMA = "+34910000101"
 
@@ -52,7 +52,7 @@ def serve_env(sandbox, clients_dir, tmp_path):
         "HORIZON_DATABASE_URL": f"sqlite:///{tmp_path}/horizon.db",
         "HORIZON_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    add_senders(sandbox, [ROMA], f"http://127.0.0.1:{port}/twilio/inbound")
+    sandbox.add_senders([ROMA], f"http://127.0.0.1:{port}/twilio/inbound")
     return env, port
 
 

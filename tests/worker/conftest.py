@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
@@ -49,20 +48,6 @@ class Clock:
         self.now += days * 86400.0 + seconds
 
 
-def register_senders(sandbox, numbers: list[str], callback: str = "http://127.0.0.1:9/x") -> None:
-    """WhatsApp senders at the sandbox, so replies from these numbers are accepted."""
-    twilio = sandbox.twilio()
-    for number in numbers:
-        request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
-            {
-                "sender_id": f"whatsapp:{number}",
-                "profile": {"name": number},
-                "webhook": {"callback_url": callback, "callback_method": "POST"},
-            }
-        )
-        twilio.messaging.v2.channels_senders.create(request)
-
-
 @dataclass
 class Pipeline:
     """What a turn runs on, built for one asyncio loop; `close()` before the loop ends."""
@@ -98,7 +83,7 @@ def fleet(tmp_path: Path) -> Fleet:
 @pytest.fixture
 def pipeline(sandbox, fleet, tmp_path) -> Callable[..., Pipeline]:
     """`pipeline(clock=…)` inside a running loop: store, model, messenger and turn runner."""
-    register_senders(sandbox, [client.number for client in fleet])
+    sandbox.add_senders([client.number for client in fleet])
     store = Store.open(f"sqlite:///{tmp_path}/horizon.db")
     settings = sandbox.settings()
 
