@@ -27,9 +27,9 @@ import httpx
 from twilio.request_validator import RequestValidator
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
-from horizon.providers.sdk import twilio_client
 from horizon.sandbox import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_OPENAI_KEY
 from horizon.settings import Settings
+from horizon.vendors.twilio_sdk import twilio_client
 
 NUMBER = "+34910000101"
 CLIENT = """\

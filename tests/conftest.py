@@ -73,12 +73,12 @@ class SandboxHandle:
         return Settings(_env_file=None, **{**self.env(), **overrides})
 
     def twilio(self, max_retries: int = 2, **overrides: str):
-        from horizon.providers.sdk import twilio_client
+        from horizon.vendors.twilio_sdk import twilio_client
 
         return twilio_client(self.settings(**overrides), max_retries=max_retries)
 
     def openai(self, max_retries: int = 2, **overrides: str):
-        from horizon.providers.sdk import openai_client
+        from horizon.vendors.openai_sdk import openai_client
 
         return openai_client(self.settings(**overrides), max_retries=max_retries)
 

@@ -12,12 +12,12 @@ import click
 from horizon.cli.config import clients_dir_option, resolve_clients_dir
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
-from horizon.providers.base import Provider
 from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, apply_plan
+from horizon.reconcile.provider import Provider
 from horizon.reconcile.redact import redact
 from horizon.reconcile.resources import Plan
-from horizon.retry import VendorError
 from horizon.settings import MissingSetting, Settings
+from horizon.vendors.errors import VendorError
 
 EXIT_CHANGES = 2
 

@@ -18,7 +18,7 @@ from horizon.settings import MissingSetting, Settings
 )
 def serve(host: str, port: int, reload_config: bool) -> None:
     """Run the WhatsApp webhook: POST /twilio/inbound, /twilio/status, /healthz, /metrics…"""
-    from horizon.webhook.logs import configure_json_logging
+    from horizon.telemetry.logs import configure_json_logging
     from horizon.webhook.server import InvalidConfig
     from horizon.webhook.server import serve as run
 

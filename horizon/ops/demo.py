@@ -88,7 +88,7 @@ def _load(clients_dir: Path) -> Fleet:
 def _world(clients_dir: Path) -> Iterator[tuple[DemoWorld, Settings]]:
     """A sandbox and a webhook on free loopback ports, with state in a scratch folder."""
     from horizon.sandbox.server import start_in_thread as start_sandbox
-    from horizon.webhook.logs import configure_json_logging
+    from horizon.telemetry.logs import configure_json_logging
     from horizon.webhook.server import start_in_thread as start_webhook
 
     with ExitStack() as stack:

@@ -17,18 +17,15 @@ from typing import Any
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
-from horizon.providers.base import Applied, openai_records, vendor_call
-from horizon.reconcile.resources import Action, Change, Resource
-from horizon.retry import DEFAULT_POLICY, RetryPolicy, VendorError
+from horizon.reconcile.provider import Applied, ByAction
+from horizon.reconcile.resources import Change, Resource
+from horizon.vendors.errors import VendorError
+from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy, openai_records, vendor_call
+from horizon.vendors.vector_stores import MANAGED_BY, marked_stores, store_name
 
 KIND = "knowledge"
-MANAGED_BY = "horizon"
 PAGE_LIMIT = 100  # the most OpenAI serves per page
 LIVE_STATUSES = ("completed", "in_progress")
-
-
-def store_name(client_id: str) -> str:
-    return f"horizon:{client_id}"
 
 
 def sha256_file(path: Path) -> str:
@@ -71,7 +68,7 @@ def _in_sync(store: Any, wanted: Resource) -> bool:
     )
 
 
-class OpenAIKnowledge:
+class OpenAIKnowledge(ByAction):
     """The `knowledge` provider."""
 
     kind = KIND
@@ -87,7 +84,7 @@ class OpenAIKnowledge:
     def observe(self, desired: Sequence[Resource]) -> list[Resource]:
         wanted = {resource.key: resource for resource in desired}
         observed = []
-        for store in self.stores():
+        for store in marked_stores(self.openai, self.policy):
             client_id = store.metadata["client"]
             fields: dict[str, Any] = {"name": store.name}
             detail: dict[str, Any] = {"file_count": store.file_counts.total}
@@ -98,14 +95,6 @@ class OpenAIKnowledge:
                 fields["files"], detail["file_ids"], detail["broken"] = self._files(store.id)
             observed.append(Resource(KIND, client_id, client_id, fields, store.id, detail=detail))
         return observed
-
-    def stores(self) -> Iterator[Any]:
-        """Every vector store carrying Horizon's mark, newest first."""
-        listing = lambda: self.openai.vector_stores.list(limit=PAGE_LIMIT)  # noqa: E731
-        for store in openai_records(listing, self.policy):
-            metadata = store.metadata or {}
-            if metadata.get("managed_by") == MANAGED_BY and metadata.get("client"):
-                yield store
 
     def _files(self, store_id: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
         """A store's files: sha256 by path, file id by path, and ids to clean up."""
@@ -124,16 +113,7 @@ class OpenAIKnowledge:
         listing = lambda: files.list(store_id, limit=PAGE_LIMIT)  # noqa: E731
         return openai_records(listing, self.policy)
 
-    def apply(self, change: Change) -> Applied:
-        if change.action is Action.CREATE:
-            return self._create(change.after)
-        if change.action is Action.UPDATE:
-            return self._update(change)
-        if change.action is Action.DELETE:
-            return self._delete(change.before.remote_id)
-        raise ValueError(f"cannot apply {change.action.value} to {change.address}")
-
-    def _create(self, wanted: Resource) -> Applied:
+    def create(self, wanted: Resource) -> Applied:
         # The manifest is written up front: until every file is attached the store's file
         # count falls short, so the next plan still sees the difference.
         files, name = wanted.fields["files"], wanted.fields["name"]
@@ -144,7 +124,7 @@ class OpenAIKnowledge:
             self._add_file(store.id, wanted, path)
         return Applied(remote_id=store.id)
 
-    def _update(self, change: Change) -> Applied:
+    def update(self, change: Change) -> Applied:
         wanted, live = change.after, change.before
         store_id = live.remote_id
         before, after = live.fields.get("files", {}), wanted.fields["files"]
@@ -162,7 +142,8 @@ class OpenAIKnowledge:
         vendor_call(lambda: stores.update(store_id, name=name, metadata=metadata), self.policy)
         return Applied(remote_id=store_id)
 
-    def _delete(self, store_id: str) -> Applied:
+    def delete(self, change: Change) -> Applied:
+        store_id = change.before.remote_id
         file_ids = [attached.id for attached in self._attached(store_id)]
         stores = self.openai.vector_stores
         self._ignoring_not_found(lambda: stores.delete(store_id))
@@ -196,11 +177,3 @@ class OpenAIKnowledge:
         except VendorError as error:
             if error.status != 404:
                 raise
-
-
-def vector_store_ids(openai: Any, policy: RetryPolicy = DEFAULT_POLICY) -> dict[str, str]:
-    """Client id -> its vector store id, for the file_search tool of the Responses API."""
-    ids: dict[str, str] = {}
-    for store in OpenAIKnowledge(openai, policy).stores():
-        ids.setdefault(store.metadata["client"], store.id)  # newest first: the newest wins
-    return ids

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from horizon.providers.base import Provider
 from horizon.providers.openai_knowledge import OpenAIKnowledge
-from horizon.providers.sdk import openai_client, twilio_client
 from horizon.providers.twilio_numbers import TwilioNumbers
 from horizon.providers.twilio_senders import TwilioSenders
-from horizon.retry import DEFAULT_POLICY, RetryPolicy
+from horizon.reconcile.provider import Provider
 from horizon.settings import Settings
+from horizon.vendors.openai_sdk import openai_client
+from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy
+from horizon.vendors.twilio_sdk import twilio_client
 
 
 def build_providers(settings: Settings, policy: RetryPolicy = DEFAULT_POLICY) -> list[Provider]:

@@ -12,10 +12,10 @@ from typing import Any
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
-from horizon.providers.base import Applied, twilio_records, vendor_call
-from horizon.reconcile.diff import normalise
-from horizon.reconcile.resources import Action, Change, Resource, mark, owner_of
-from horizon.retry import DEFAULT_POLICY, RetryPolicy
+from horizon.reconcile.fields import normalise
+from horizon.reconcile.provider import Applied, ByAction
+from horizon.reconcile.resources import Change, Resource, mark, owner_of
+from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy, twilio_records, vendor_call
 
 KIND = "sms_number"
 PAGE_SIZE = 1000
@@ -49,7 +49,7 @@ def observed_number(record: Any) -> Resource:
     )
 
 
-class TwilioNumbers:
+class TwilioNumbers(ByAction):
     """The `sms_number` provider."""
 
     kind = KIND
@@ -67,18 +67,19 @@ class TwilioNumbers:
         pages = lambda: numbers.page(page_size=PAGE_SIZE)  # noqa: E731
         return [observed_number(record) for record in twilio_records(pages, self.policy)]
 
-    def apply(self, change: Change) -> Applied:
-        sid = change.before.remote_id if change.before else None
-        if change.action is Action.UPDATE:
-            # Only what differs: adoption changes the mark alone and leaves the webhooks be.
-            changed = {field.path[0] for field in change.fields}
-            wanted = change.after.fields
-            values = {name: wanted.get(name, "") for name in MANAGED if name in changed}
-        elif change.action is Action.DELETE:
-            # Detach, never release: clear Horizon's webhooks and name it by its number again.
-            values = {"friendly_name": change.key, "sms_url": "", "status_callback": ""}
-        else:
-            raise ValueError(f"cannot apply {change.action.value} to {change.address}")
-        number = self.twilio.incoming_phone_numbers(sid)
+    def update(self, change: Change) -> Applied:
+        # Only what differs: adoption changes the mark alone and leaves the webhooks be.
+        changed = {field.path[0] for field in change.fields}
+        wanted = change.after.fields
+        values = {name: wanted.get(name, "") for name in MANAGED if name in changed}
+        return self._write(change, values)
+
+    def delete(self, change: Change) -> Applied:
+        # Detach, never release: clear Horizon's webhooks and name it by its number again.
+        values = {"friendly_name": change.key, "sms_url": "", "status_callback": ""}
+        return self._write(change, values)
+
+    def _write(self, change: Change, values: dict[str, str]) -> Applied:
+        number = self.twilio.incoming_phone_numbers(change.before.remote_id)
         updated = vendor_call(lambda: number.update(**values), self.policy)
         return Applied(remote_id=updated.sid)

@@ -11,11 +11,11 @@ from typing import Any
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
-from horizon.providers.base import AlreadyExists, Applied, twilio_records, vendor_call
-from horizon.providers.errors import vendor_errors
-from horizon.reconcile.diff import normalise
-from horizon.reconcile.resources import Action, Change, Resource, mark, owner_of
-from horizon.retry import DEFAULT_POLICY, RetryPolicy, VendorError
+from horizon.reconcile.fields import normalise
+from horizon.reconcile.provider import Applied, ByAction
+from horizon.reconcile.resources import Change, Resource, mark, owner_of
+from horizon.vendors.errors import AlreadyExists, VendorError, vendor_errors
+from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy, twilio_records, vendor_call
 
 KIND = "whatsapp_sender"
 PAGE_SIZE = 1000  # the most Twilio serves per page
@@ -139,7 +139,7 @@ def profile_payload(profile: Mapping[str, Any], names: Sequence[str]) -> dict[st
     return payload
 
 
-class TwilioSenders:
+class TwilioSenders(ByAction):
     """The `whatsapp_sender` provider."""
 
     kind = KIND
@@ -160,18 +160,12 @@ class TwilioSenders:
         pages = lambda: self._senders.page(channel="whatsapp", page_size=PAGE_SIZE)  # noqa: E731
         return [observed_sender(record) for record in twilio_records(pages, self.policy)]
 
-    def apply(self, change: Change) -> Applied:
-        if change.action is Action.CREATE:
-            return self._create(change.after)
-        if change.action is Action.UPDATE:
-            return self._update(change)
-        if change.action is Action.DELETE:
-            sid = change.before.remote_id
-            vendor_call(lambda: self._senders(sid).delete(), self.policy)
-            return Applied(remote_id=sid)
-        raise ValueError(f"cannot apply {change.action.value} to {change.address}")
+    def delete(self, change: Change) -> Applied:
+        sid = change.before.remote_id
+        vendor_call(lambda: self._senders(sid).delete(), self.policy)
+        return Applied(remote_id=sid)
 
-    def _create(self, resource: Resource) -> Applied:
+    def create(self, resource: Resource) -> Applied:
         from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
         fields = resource.fields
@@ -190,14 +184,13 @@ class TwilioSenders:
                     return self._senders.create(request)
             except VendorError as error:
                 if error.status == 409:
-                    code = error.code
-                    raise AlreadyExists("twilio", error.message, status=409, code=code) from error
+                    raise AlreadyExists.like(error) from error
                 raise
 
         created = vendor_call(create, self.policy)
         return Applied(created.sid, created.status, status_notice(created.status))
 
-    def _update(self, change: Change) -> Applied:
+    def update(self, change: Change) -> Applied:
         from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
         fields = change.after.fields

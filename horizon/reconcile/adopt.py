@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from horizon.config.fleet import Fleet
-from horizon.providers.base import Provider
-from horizon.reconcile.diff import field_changes
+from horizon.reconcile.fields import field_changes
 from horizon.reconcile.plan import plan_fleet
+from horizon.reconcile.provider import Provider
 from horizon.reconcile.resources import Action, Change, FieldChange, Plan
 
 # The Twilio resources carry the mark in friendly_name; only they can exist unmarked.

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from horizon.providers.base import Applied, Provider
+from horizon.reconcile.provider import Applied, Provider
 from horizon.reconcile.redact import redact
 from horizon.reconcile.resources import Change, Plan
-from horizon.retry import VendorError
+from horizon.vendors.errors import VendorError
 
 DEFAULT_PARALLELISM = 8
 

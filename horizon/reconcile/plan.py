@@ -10,8 +10,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from horizon.config.fleet import Fleet
-from horizon.providers.base import Provider
-from horizon.reconcile.diff import created_fields, deleted_fields, field_changes
+from horizon.reconcile.fields import created_fields, deleted_fields, field_changes
+from horizon.reconcile.provider import Provider
 from horizon.reconcile.resources import Action, Change, Plan, Resource
 
 Key = tuple[str, str]

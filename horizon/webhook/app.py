@@ -15,8 +15,8 @@ from horizon.config.fleet import Fleet
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
 from horizon.store.store import Store
-from horizon.webhook.logs import log_event
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.logs import log_event
+from horizon.telemetry.metrics import Metrics
 from horizon.webhook.ops_resources import (
     AdminAuth,
     ClientsResource,

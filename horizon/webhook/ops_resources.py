@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from horizon.config.client import Client
 from horizon.store.aio import AsyncStore
-from horizon.webhook.metrics import CONTENT_TYPE_LATEST, Metrics
+from horizon.telemetry.metrics import CONTENT_TYPE_LATEST, Metrics
 from horizon.webhook.routing import Routing
 
 

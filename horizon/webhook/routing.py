@@ -14,8 +14,8 @@ from pathlib import Path
 from horizon.config.errors import ConfigError
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
-from horizon.webhook.logs import log_event
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.logs import log_event
+from horizon.telemetry.metrics import Metrics
 
 
 @dataclass(frozen=True)

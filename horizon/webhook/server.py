@@ -18,16 +18,16 @@ import uvicorn
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
-from horizon.providers.openai_knowledge import vector_store_ids
-from horizon.providers.sdk import async_openai_client, openai_client
-from horizon.providers.sdk_async import async_twilio_client
-from horizon.retry import RetryPolicy
 from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
 from horizon.store.store import Store
+from horizon.telemetry.metrics import Metrics
+from horizon.vendors.openai_sdk import async_openai_client, openai_client
+from horizon.vendors.retry import RetryPolicy
+from horizon.vendors.twilio_sdk import async_twilio_client
+from horizon.vendors.vector_stores import vector_store_ids
 from horizon.webhook.app import create_app
-from horizon.webhook.metrics import Metrics
 from horizon.webhook.routing import Routing, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel

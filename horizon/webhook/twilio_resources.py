@@ -12,8 +12,8 @@ from falcon.asgi import Request, Response
 from horizon.config.client import Client
 from horizon.store.aio import AsyncStore
 from horizon.store.records import InboundMessage, Media
-from horizon.webhook.logs import log_event
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.logs import log_event
+from horizon.telemetry.metrics import Metrics
 from horizon.webhook.routing import Routing
 from horizon.webhook.twilio_requests import SignatureCheck, read_form, required
 

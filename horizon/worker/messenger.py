@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from twilio.rest import Client as TwilioClient
 
-from horizon.providers.errors import vendor_errors
-from horizon.retry import RetryPolicy, VendorError, call_async
-from horizon.webhook.logs import log_event
+from horizon.telemetry.logs import log_event
+from horizon.vendors.errors import VendorError, vendor_errors
+from horizon.vendors.retry import RetryPolicy, call_async
 
 
 def address(number: str, channel: str) -> str:

@@ -3,7 +3,7 @@
 Conversations are created on first contact and renewed after `memory_days` of silence
 (counted from the pair's last finished turn);
 `file_search` covers the client's knowledge vector store: the one reconcile manages, found
-by `horizon.providers.openai_knowledge.vector_store_ids` and cached.
+by `horizon.vendors.vector_stores.vector_store_ids` and cached.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import openai
 
 from horizon.config.client import Client
-from horizon.providers.errors import vendor_errors
-from horizon.retry import RetryPolicy, VendorError, call_async
 from horizon.store.aio import AsyncStore
 from horizon.store.records import Usage, WorkItem
+from horizon.vendors.errors import TemporaryError, VendorError, vendor_errors
+from horizon.vendors.retry import RetryPolicy, call_async
 
 DAY = 86400.0
 KNOWLEDGE_CACHE_SECONDS = 300.0
@@ -108,14 +108,8 @@ class AssistantModel:
         except VendorError as error:
             if error.code == "conversation_locked":
                 # Another call on this conversation is still running (a previous process's
-                # turn): worth waiting for, so it is retried like a conflict.
-                raise VendorError(
-                    "openai",
-                    error.message,
-                    status=409,
-                    code=error.code,
-                    retry_after=error.retry_after,
-                ) from error
+                # turn): worth waiting for, whatever status it came with.
+                raise TemporaryError.like(error) from error
             raise
 
     async def conversation(self, client: Client, user_number: str) -> str:

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from horizon.store.aio import AsyncStore
 from horizon.store.records import WorkItem
-from horizon.webhook.logs import log_event
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.logs import log_event
+from horizon.telemetry.metrics import Metrics
 from horizon.worker.policy import next_batch
 from horizon.worker.turn import TurnRunner
 

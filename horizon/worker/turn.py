@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
-from horizon.retry import VendorError
 from horizon.store.aio import AsyncStore
 from horizon.store.records import Turn, Usage, WorkItem
-from horizon.webhook.logs import log_event
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.logs import log_event
+from horizon.telemetry.metrics import Metrics
+from horizon.vendors.errors import VendorError
 from horizon.worker.formatting import split_message, to_whatsapp
 from horizon.worker.messenger import Messenger, address
 from horizon.worker.model import AssistantModel, user_text

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from horizon.config.loader import load_fleet
-from horizon.providers.openai_knowledge import OpenAIKnowledge, manifest, vector_store_ids
+from horizon.providers.openai_knowledge import OpenAIKnowledge, manifest
 from horizon.reconcile.plan import diff
 from horizon.reconcile.resources import Action
-from horizon.retry import RetryPolicy
+from horizon.vendors.retry import RetryPolicy
+from horizon.vendors.vector_stores import vector_store_ids
 
 CLIENT = """\
 name: Pizzería Roma

@@ -9,7 +9,7 @@ from horizon.providers.twilio_numbers import TwilioNumbers
 from horizon.reconcile.adopt import plan_adoption
 from horizon.reconcile.plan import diff
 from horizon.reconcile.resources import Action
-from horizon.retry import RetryPolicy
+from horizon.vendors.retry import RetryPolicy
 
 NUMBER = "+14155550123"
 CLIENT = f"""\

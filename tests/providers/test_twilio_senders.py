@@ -12,7 +12,7 @@ from horizon.config.loader import load_fleet
 from horizon.providers.twilio_senders import TwilioSenders, observed_sender, status_notice
 from horizon.reconcile.plan import diff
 from horizon.reconcile.resources import Action
-from horizon.retry import RetryPolicy
+from horizon.vendors.retry import RetryPolicy
 
 POLICY = RetryPolicy(attempts=3, base_delay=0.01)
 CLIENT = """\

@@ -14,7 +14,7 @@ from horizon.cli import main
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
 from horizon.providers.registry import build_providers
-from horizon.retry import RetryPolicy
+from horizon.vendors.retry import RetryPolicy
 
 EXAMPLES = Path(__file__).parents[2] / "clients"
 PUBLIC_URL = "https://bots.example.com"

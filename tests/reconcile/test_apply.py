@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from horizon.providers.base import Applied
 from horizon.reconcile.apply import apply_plan
 from horizon.reconcile.plan import plan_fleet
+from horizon.reconcile.provider import Applied
 from horizon.reconcile.resources import Action, Change, Plan
-from horizon.retry import VendorError
+from horizon.vendors.errors import VendorError
 
 
 class CountingProvider:

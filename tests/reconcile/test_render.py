@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from horizon.providers.base import Applied
 from horizon.reconcile.apply import ApplyReport, Failure, Outcome
 from horizon.reconcile.plan import diff
+from horizon.reconcile.provider import Applied
 from horizon.reconcile.render_json import FORMAT_VERSION, render_json
 from horizon.reconcile.render_markdown import render_markdown
 from horizon.reconcile.render_text import render_report_text, render_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from horizon.config.loader import load_fleet
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.metrics import Metrics
 from horizon.webhook.routing import Routing, watch
 
 

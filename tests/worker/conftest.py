@@ -13,12 +13,12 @@ import pytest
 
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
-from horizon.providers.openai_knowledge import vector_store_ids
-from horizon.providers.sdk import async_openai_client, openai_client
-from horizon.providers.sdk_async import async_twilio_client
-from horizon.retry import RetryPolicy
 from horizon.store import AsyncStore, InboundMessage, Store, WorkItem
-from horizon.webhook.metrics import Metrics
+from horizon.telemetry.metrics import Metrics
+from horizon.vendors.openai_sdk import async_openai_client, openai_client
+from horizon.vendors.retry import RetryPolicy
+from horizon.vendors.twilio_sdk import async_twilio_client
+from horizon.vendors.vector_stores import vector_store_ids
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
 from horizon.worker.turn import TurnRunner

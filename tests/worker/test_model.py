@@ -6,9 +6,9 @@ import asyncio
 import functools
 
 from horizon.config.loader import load_fleet
-from horizon.providers.openai_knowledge import vector_store_ids
-from horizon.providers.sdk import async_openai_client
-from horizon.retry import RetryPolicy
+from horizon.vendors.openai_sdk import async_openai_client
+from horizon.vendors.retry import RetryPolicy
+from horizon.vendors.vector_stores import vector_store_ids
 from horizon.worker.model import AssistantModel
 
 from .conftest import Clock, inbound

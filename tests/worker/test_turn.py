@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 
-from horizon.webhook.logs import JsonLineFormatter
+from horizon.telemetry.logs import JsonLineFormatter
 
 from .conftest import inbound
 

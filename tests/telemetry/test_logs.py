@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from horizon.webhook.logs import JsonLineFormatter, log_event
+from horizon.telemetry.logs import JsonLineFormatter, log_event
 
 SID = "SM0123456789abcdef0123456789abcdef"
 

@@ -1,4 +1,9 @@
-"""Wrap Twilio and OpenAI SDK exceptions once, at the provider boundary, as VendorError."""
+"""One error type for every failed vendor call, made once where an SDK raises.
+
+`VendorError` carries the vendor's status, code and message; whether it is worth retrying
+follows from its status unless the raiser says so explicitly, as kopf's handlers do with
+`TemporaryError` (wait and try again) and `PermanentError` (retrying cannot help).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,70 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from horizon.retry import VendorError
+TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+class VendorError(Exception):
+    """A failed Twilio or OpenAI call, wrapped once at the SDK boundary.
+
+    `status` is None when no HTTP answer came back (connection refused, timeout).
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.vendor, self.status, self.code = vendor, status, code
+        self.message, self.retry_after = message, retry_after
+        code_text = f" {code}" if code not in (None, "") else ""
+        if status is None:
+            super().__init__(f"{vendor}: no response{code_text}: {message}")
+        else:
+            super().__init__(f"{vendor} HTTP {status}{code_text}: {message}")
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying: rate limits, server errors, and calls that got no answer."""
+        return self.status is None or self.status in TRANSIENT_STATUSES
+
+    @classmethod
+    def like(cls, error: VendorError) -> VendorError:
+        """`error` again as this class (its vendor, message, status and code kept)."""
+        return cls(
+            error.vendor,
+            error.message,
+            status=error.status,
+            code=error.code,
+            retry_after=error.retry_after,
+        )
+
+
+class TemporaryError(VendorError):
+    """Retried whatever its status: the vendor asked to wait (a conversation still busy)."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class PermanentError(VendorError):
+    """Never retried, whatever its status: another attempt cannot succeed."""
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+class AlreadyExists(PermanentError):
+    """A create found the resource already there (its first attempt's answer was lost).
+
+    The next plan sees the resource and updates it instead.
+    """
 
 
 def to_vendor_error(error: BaseException) -> VendorError | None:

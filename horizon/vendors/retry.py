@@ -1,8 +1,8 @@
 """Retry as policy: one place decides what is retried, how long to wait, and when to stop.
 
-Reconcile's apply and the webhook's worker wrap every vendor call with `call` or
-`call_async`; providers raise `VendorError` (see horizon.providers.errors) so the policy
-never needs to know an SDK.
+Reconcile's providers and the webhook's worker wrap every vendor call with `vendor_call`,
+`call` or `call_async`; what is worth retrying is the `VendorError`'s to say, so the
+policy never needs to know an SDK.
 """
 
 from __future__ import annotations
@@ -10,42 +10,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from horizon.vendors.errors import VendorError, vendor_errors
 
 T = TypeVar("T")
-
-TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-
-
-class VendorError(Exception):
-    """A failed Twilio or OpenAI call, wrapped once at the provider boundary.
-
-    `status` is None when no HTTP answer came back (connection refused, timeout).
-    """
-
-    def __init__(
-        self,
-        vendor: str,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.vendor, self.status, self.code = vendor, status, code
-        self.message, self.retry_after = message, retry_after
-        code_text = f" {code}" if code not in (None, "") else ""
-        if status is None:
-            super().__init__(f"{vendor}: no response{code_text}: {message}")
-        else:
-            super().__init__(f"{vendor} HTTP {status}{code_text}: {message}")
-
-    @property
-    def transient(self) -> bool:
-        """Worth retrying: rate limits, server errors, and calls that got no answer."""
-        return self.status is None or self.status in TRANSIENT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -117,3 +88,31 @@ async def call_async(
                 raise
         await sleep(wait)
         attempt, waited = attempt + 1, waited + wait
+
+
+def vendor_call(function: Callable[[], T], policy: RetryPolicy = DEFAULT_POLICY) -> T:
+    """Call an SDK function with its exceptions wrapped as VendorError and retried by `policy`."""
+
+    def attempt() -> T:
+        with vendor_errors():
+            return function()
+
+    return call(attempt, policy)
+
+
+def twilio_records(first_page: Callable[[], Any], policy: RetryPolicy) -> Iterator[Any]:
+    """Every record of a Twilio listing, one retried request per page."""
+    page = vendor_call(first_page, policy)
+    while page is not None:
+        yield from page
+        page = vendor_call(page.next_page, policy)
+
+
+def openai_records(first_page: Callable[[], Any], policy: RetryPolicy) -> Iterator[Any]:
+    """Every item of an OpenAI cursor listing, one retried request per page."""
+    page = vendor_call(first_page, policy)
+    while True:
+        yield from page.data
+        if not page.has_next_page():
+            return
+        page = vendor_call(page.get_next_page, policy)

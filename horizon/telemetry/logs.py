@@ -11,7 +11,7 @@ import re
 import sys
 import time
 
-LOGGER = logging.getLogger("horizon.webhook")
+LOGGER = logging.getLogger("horizon.events")
 # A phone number inside any text (a vendor's error message, a repr): '+' and 7 to 15
 # digits, E.164's range. Sids, ids and other digit runs have no '+' and are left alone.
 _PHONE = re.compile(r"(?<![\w+])\+\d{7,15}(?!\d)")

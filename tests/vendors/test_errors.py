@@ -7,8 +7,7 @@ import openai
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from horizon.providers.errors import vendor_errors
-from horizon.retry import VendorError
+from horizon.vendors.errors import VendorError, vendor_errors
 
 
 def openai_error(status: int, body: dict, headers: dict | None = None) -> openai.APIStatusError:

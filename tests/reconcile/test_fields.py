@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from horizon.reconcile.diff import field_changes, normalise
+from horizon.reconcile.fields import field_changes, normalise
 from horizon.reconcile.resources import FieldChange
 
 

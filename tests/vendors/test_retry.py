@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from horizon.retry import RetryPolicy, VendorError, call, call_async
+from horizon.vendors.errors import VendorError
+from horizon.vendors.retry import RetryPolicy, call, call_async
 
 
 class Flaky:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from horizon.providers.sdk import BaseUrlHttpClient, openai_client, twilio_client, twilio_retry
 from horizon.settings import MissingSetting, Settings
+from horizon.vendors.openai_sdk import openai_client
+from horizon.vendors.twilio_sdk import BaseUrlHttpClient, twilio_client, twilio_retry
 
 
 def settings(**values: str) -> Settings:
@@ -94,7 +95,7 @@ def test_sdk_clients_reach_the_sandbox(sandbox):
 def test_the_asyncio_twilio_client_maps_urls_like_the_synchronous_one(sandbox):
     import asyncio
 
-    from horizon.providers.sdk_async import AsyncBaseUrlHttpClient, async_twilio_client
+    from horizon.vendors.twilio_sdk import AsyncBaseUrlHttpClient, async_twilio_client
 
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
     assert AsyncBaseUrlHttpClient("http://127.0.0.1:8765/").rewrite(url) == (
