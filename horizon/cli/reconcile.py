@@ -43,7 +43,7 @@ def fail(message: str) -> NoReturn:
 
 def open_session(clients_dir: Path | None) -> Session:
     """Load and validate the fleet (all or nothing) and build the providers."""
-    from horizon.providers.registry import build_providers
+    from horizon.providers import build_providers
 
     result = load_fleet(resolve_clients_dir(clients_dir))
     if not result.ok:
@@ -58,9 +58,7 @@ def open_session(clients_dir: Path | None) -> Session:
     return Session(result.fleet, settings, providers)
 
 
-def make_plan(session: Session, clients: tuple[str, ...], prune: bool) -> Plan:
-    from horizon.reconcile.plan import plan_fleet
-
+def warn_unknown(session: Session, clients: tuple[str, ...]) -> None:
     for client_id in clients:
         if client_id not in session.fleet.by_id:
             click.echo(
@@ -68,6 +66,12 @@ def make_plan(session: Session, clients: tuple[str, ...], prune: bool) -> Plan:
                 "are planned",
                 err=True,
             )
+
+
+def make_plan(session: Session, clients: tuple[str, ...], prune: bool) -> Plan:
+    from horizon.reconcile.plan import plan_fleet
+
+    warn_unknown(session, clients)
     try:
         return plan_fleet(session.fleet, session.providers, prune=prune, clients=clients or None)
     except VendorError as error:
@@ -140,37 +144,42 @@ def reconcile(
         if plan.problems:
             sys.exit(1)
         sys.exit(EXIT_CHANGES if detailed_exitcode and not plan.in_sync else 0)
-    from horizon.providers.registry import account_identity
-    from horizon.reconcile.lock import LockHeld, apply_lock
+    from horizon.providers import account_identity
+    from horizon.reconcile import reconcile as run
+    from horizon.reconcile.lock import LockHeld
+
+    warn_unknown(session, clients)
+
+    def show(plan: Plan) -> None:
+        if output == "text" or not plan.to_apply:
+            click.echo(render(plan, output))
+
+    def ask(plan: Plan) -> bool:
+        if output != "text" and not yes:
+            click.echo(render(plan, "text"), err=True)  # something to read before answering
+        confirm("Apply these changes?", yes)
+        click.echo(f"Applying {len(plan.to_apply)} changes, {parallelism} at a time…", err=True)
+        return True
 
     try:
-        with apply_lock(account_identity(session.settings)):
-            plan, report = plan_and_apply(session, clients, prune, output, yes, parallelism)
+        result = run(
+            session.fleet,
+            session.providers,
+            clients=clients or None,
+            prune=prune,
+            parallelism=parallelism,
+            secrets=session.secrets,
+            account=account_identity(session.settings),
+            on_plan=show,
+            confirm=ask,
+        )
     except LockHeld as error:
         fail(str(error))
-    sys.exit(0 if report.ok and not plan.problems else 1)
-
-
-def plan_and_apply(
-    session: Session,
-    clients: tuple[str, ...],
-    prune: bool,
-    output: str,
-    yes: bool,
-    parallelism: int,
-) -> tuple[Plan, ApplyReport]:
-    plan = make_plan(session, clients, prune)
-    if output == "text" or not plan.to_apply:
-        click.echo(render(plan, output))
-    if not plan.to_apply:
-        return plan, ApplyReport()
-    if output != "text" and not yes:
-        click.echo(render(plan, "text"), err=True)  # something to read before answering
-    confirm("Apply these changes?", yes)
-    click.echo(f"Applying {len(plan.to_apply)} changes, {parallelism} at a time…", err=True)
-    report = apply_plan(plan, session.providers, parallelism=parallelism, secrets=session.secrets)
-    click.echo(render(plan, output, report))
-    return plan, report
+    except VendorError as error:
+        fail(f"could not read the live resources: {redact(str(error), session.secrets)}")
+    if result.report is not None:
+        click.echo(render(result.plan, output, result.report))
+    sys.exit(0 if result.ok else 1)
 
 
 @click.command()

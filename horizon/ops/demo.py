@@ -112,18 +112,16 @@ def _world(clients_dir: Path) -> Iterator[tuple[DemoWorld, Settings]]:
 
 
 def _reconcile(fleet: Fleet, settings: Settings, echo: Echo) -> None:
-    from horizon.providers.registry import build_providers
-    from horizon.reconcile.apply import apply_plan
-    from horizon.reconcile.plan import plan_fleet
+    from horizon.providers import build_providers
+    from horizon.reconcile import reconcile
     from horizon.reconcile.render_text import render_report_text, render_text
 
-    providers = build_providers(settings)
     echo("$ horizon reconcile\n")
-    plan = plan_fleet(fleet, providers)
-    echo(render_text(plan))
-    report = apply_plan(plan, providers)
-    echo(render_report_text(report))
-    if not report.ok:
+    show = lambda plan: echo(render_text(plan))  # noqa: E731
+    result = reconcile(fleet, build_providers(settings), on_plan=show)
+    if result.report is not None:
+        echo(render_report_text(result.report))
+    if not result.ok:
         raise DemoError("reconcile did not apply cleanly; see the summary above")
 
 
