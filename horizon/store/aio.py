@@ -6,6 +6,9 @@ what made acknowledgements slow under load. Storing inbound messages goes first 
 thread, and every message waiting to be stored shares one transaction, so Twilio's
 acknowledgement never queues behind the worker's calls. PostgreSQL gets a few threads
 for the worker's calls and one for acknowledgements.
+
+Each async method is written out over the synchronous one of the same name, so a call
+can be followed to its SQL: `AsyncWorkQueue.pending_work` -> `WorkQueue.pending_work`.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ import asyncio
 import functools
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from horizon.store.records import InboundMessage
+from horizon.store.queue import DEFAULT_LEASE
+from horizon.store.records import InboundMessage, Turn, Usage, WorkItem
 from horizon.store.store import Store
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
-class AsyncStore:
-    """`await async_store.pending_work(...)` runs `Store.pending_work` on a store thread."""
+
+class StoreCalls:
+    """Where store calls run: SQLite's one store thread, or PostgreSQL's thread pools."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -35,23 +42,19 @@ class AsyncStore:
             self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store")
             self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-ingest")
 
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`function(*args, **kwargs)` on a store thread."""
+        call = functools.partial(function, *args, **kwargs)
+        if self._thread is not None:
+            return await asyncio.wrap_future(self._thread.submit(call))
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
     async def record_inbound(self, message: InboundMessage) -> bool:
-        """Store an inbound message before it is acknowledged; False if its sid is known."""
+        """Store an inbound message ahead of every other call (batched on SQLite)."""
         if self._thread is not None:
             return await asyncio.wrap_future(self._thread.record_inbound(message))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._ingest, self.store.record_inbound, message)
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        method = getattr(self.store, name)
-
-        async def run(*args: Any, **kwargs: Any) -> Any:
-            call = functools.partial(method, *args, **kwargs)
-            if self._thread is not None:
-                return await asyncio.wrap_future(self._thread.submit(call))
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-
-        return run
+        return await loop.run_in_executor(self._ingest, self.store.queue.record_inbound, message)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -59,6 +62,141 @@ class AsyncStore:
         else:
             self._ingest.shutdown(wait=True)
             self._executor.shutdown(wait=True)
+
+
+class AsyncWorkQueue:
+    """`WorkQueue` for asyncio code."""
+
+    def __init__(self, calls: StoreCalls) -> None:
+        self._calls, self._queue = calls, calls.store.queue
+
+    async def record_inbound(self, message: InboundMessage) -> bool:
+        """Store an inbound message before it is acknowledged; False if its sid is known."""
+        return await self._calls.record_inbound(message)
+
+    async def claimable_pairs(self, owner: str | None = None) -> list[tuple[str, str]]:
+        return await self._calls.run(self._queue.claimable_pairs, owner)
+
+    async def pending_work(self, client_id: str, user_number: str) -> list[WorkItem]:
+        return await self._calls.run(self._queue.pending_work, client_id, user_number)
+
+    async def start_turn(
+        self,
+        client_id: str,
+        user_number: str,
+        work_ids: list[int],
+        owner: str = "local",
+        lease: float = DEFAULT_LEASE,
+    ) -> int | None:
+        start = self._queue.start_turn
+        return await self._calls.run(start, client_id, user_number, work_ids, owner, lease)
+
+    async def resume_turn(
+        self, turn_id: int, work_ids: list[int], owner: str, lease: float = DEFAULT_LEASE
+    ) -> bool:
+        return await self._calls.run(self._queue.resume_turn, turn_id, work_ids, owner, lease)
+
+    async def renew_leases(self, owner: str, lease: float = DEFAULT_LEASE) -> int:
+        return await self._calls.run(self._queue.renew_leases, owner, lease)
+
+    async def release_claims(self, owner: str, turn_id: int | None = None) -> int:
+        return await self._calls.run(self._queue.release_claims, owner, turn_id)
+
+    async def record_failed_attempt(self, turn_id: int) -> int:
+        return await self._calls.run(self._queue.record_failed_attempt, turn_id)
+
+
+class AsyncReplies:
+    """`Replies` for asyncio code."""
+
+    def __init__(self, calls: StoreCalls) -> None:
+        self._calls, self._replies = calls, calls.store.replies
+
+    async def turn(self, turn_id: int) -> Turn:
+        return await self._calls.run(self._replies.turn, turn_id)
+
+    async def save_reply(
+        self,
+        turn_id: int,
+        kind: str,
+        parts: list[str],
+        usage: Usage | None = None,
+        response_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        save = self._replies.save_reply
+        await self._calls.run(save, turn_id, kind, parts, usage, response_id, error)
+
+    async def record_part_sent(
+        self,
+        turn: Turn,
+        part: int,
+        sid: str,
+        sender: tuple[str, str, str],
+        status: str,
+        usage: Usage | None = None,
+        finish: tuple[str, str | None] | None = None,
+    ) -> None:
+        record = self._replies.record_part_sent
+        await self._calls.run(record, turn, part, sid, sender, status, usage, finish)
+
+    async def finish_turn(self, turn_id: int, status: str, error: str | None = None) -> None:
+        await self._calls.run(self._replies.finish_turn, turn_id, status, error)
+
+    async def update_status(self, sid: str, status: str, error: str | None = None) -> bool:
+        return await self._calls.run(self._replies.update_status, sid, status, error)
+
+
+class AsyncUsers:
+    """`Users` for asyncio code."""
+
+    def __init__(self, calls: StoreCalls) -> None:
+        self._calls, self._users = calls, calls.store.users
+
+    async def conversation(self, client_id: str, user_number: str) -> tuple[str, float] | None:
+        return await self._calls.run(self._users.conversation, client_id, user_number)
+
+    async def save_conversation(
+        self, client_id: str, user_number: str, conversation_id: str
+    ) -> None:
+        save = self._users.save_conversation
+        await self._calls.run(save, client_id, user_number, conversation_id)
+
+    async def set_opt_out(
+        self, client_id: str, user_number: str, opted_out: bool, keyword: str
+    ) -> None:
+        await self._calls.run(self._users.set_opt_out, client_id, user_number, opted_out, keyword)
+
+    async def is_opted_out(self, client_id: str, user_number: str) -> bool:
+        return await self._calls.run(self._users.is_opted_out, client_id, user_number)
+
+    async def inbound_count_since(self, client_id: str, user_number: str, since: float) -> int:
+        count = self._users.inbound_count_since
+        return await self._calls.run(count, client_id, user_number, since)
+
+    async def last_reply_of_kind(self, client_id: str, user_number: str, kind: str) -> float | None:
+        last = self._users.last_reply_of_kind
+        return await self._calls.run(last, client_id, user_number, kind)
+
+    async def usage_since(self, client_id: str, since: float) -> list[Usage]:
+        return await self._calls.run(self._users.usage_since, client_id, since)
+
+
+class AsyncStore:
+    """`Store` for asyncio code: the same parts (`queue`, `replies`, `users`), awaited."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._calls = StoreCalls(store)
+        self.queue = AsyncWorkQueue(self._calls)
+        self.replies = AsyncReplies(self._calls)
+        self.users = AsyncUsers(self._calls)
+
+    async def ping(self) -> None:
+        await self._calls.run(self.store.ping)
+
+    def close(self) -> None:
+        self._calls.close()
         self.store.close()
 
 
@@ -126,7 +264,7 @@ class StoreThread:
         # retries it, and the stored copy makes the retry a recognised duplicate.
         waiting = [future.set_running_or_notify_cancel() for _, future in batch]
         try:
-            stored = self.store.record_inbound_many([message for message, _ in batch])
+            stored = self.store.queue.record_inbound_many([message for message, _ in batch])
         except BaseException as error:  # handed to every waiting request
             for (_, future), running in zip(batch, waiting, strict=True):
                 if running:

@@ -9,13 +9,10 @@ owner died) any worker may take the turn over and resume it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cached_property
-
-from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
+from horizon.store.database import Database
 from horizon.store.records import InboundMessage, WorkItem, media_from_json
 from horizon.store.schema import messages, turns, work
 
@@ -54,19 +51,16 @@ def _inbound_row(message: InboundMessage, now: float) -> dict:
 
 
 class WorkQueue:
-    """The queue half of `Store`: needs `engine`, `dialect` and `clock` from it."""
+    """Inbound messages in, claimed turns out: what the webhook stores and the worker takes."""
 
-    engine: Engine
-    dialect: str
-    clock: Callable[[], float]
-
-    @cached_property
-    def _insert_new_message(self):
+    def __init__(self, db: Database) -> None:
+        self.db = db
         # A repeated MessageSid inserts nothing (and returns no id) instead of raising, so
         # duplicates need no savepoint and a batch of messages shares one transaction.
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        return (
-            insert(messages).on_conflict_do_nothing(index_elements=["sid"]).returning(messages.c.id)
+        self._insert_new_message = (
+            db.insert(messages)
+            .on_conflict_do_nothing(index_elements=["sid"])
+            .returning(messages.c.id)
         )
 
     # -- inbound -----------------------------------------------------------------------
@@ -81,8 +75,8 @@ class WorkQueue:
         Each gets True when stored, False when its sid was already known (or repeated
         earlier in the batch); a message is queued for an answer when routed.
         """
-        stored, now = [], self.clock()
-        with self.engine.begin() as connection:
+        stored, now = [], self.db.clock()
+        with self.db.engine.begin() as connection:
             for message in batch:
                 row = _inbound_row(message, now)
                 message_id = connection.execute(self._insert_new_message, row).scalar()
@@ -115,7 +109,7 @@ class WorkQueue:
             .group_by(work.c.client_id, work.c.user_number)
             .order_by("first")
         )
-        with self.engine.connect() as connection:
+        with self.db.engine.connect() as connection:
             return [(row.client_id, row.user_number) for row in connection.execute(query)]
 
     def pending_work(self, client_id: str, user_number: str) -> list[WorkItem]:
@@ -131,7 +125,7 @@ class WorkQueue:
             )
             .order_by(work.c.id)
         )
-        with self.engine.connect() as connection:
+        with self.db.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
         return [
             WorkItem(
@@ -166,9 +160,9 @@ class WorkQueue:
 
         None: another worker claimed some of them first, and nothing was changed.
         """
-        now = self.clock()
+        now = self.db.clock()
         try:
-            with self.engine.begin() as connection:
+            with self.db.engine.begin() as connection:
                 turn_id = connection.execute(
                     turns.insert().values(
                         client_id=client_id,
@@ -205,9 +199,9 @@ class WorkQueue:
     ) -> bool:
         """Take over turn `turn_id`'s messages if their claim was released, expired or is
         `owner`'s own; False (nothing changed) if another worker holds them."""
-        now = self.clock()
+        now = self.db.clock()
         try:
-            with self.engine.begin() as connection:
+            with self.db.engine.begin() as connection:
                 taken = connection.execute(
                     update(work)
                     .where(
@@ -230,11 +224,11 @@ class WorkQueue:
 
     def renew_leases(self, owner: str, lease: float = DEFAULT_LEASE) -> int:
         """Extend every claim `owner` holds by `lease` seconds from now; how many."""
-        with self.engine.begin() as connection:
+        with self.db.engine.begin() as connection:
             return connection.execute(
                 update(work)
                 .where(work.c.state == "claimed", work.c.owner == owner)
-                .values(lease_until=self.clock() + lease)
+                .values(lease_until=self.db.clock() + lease)
             ).rowcount
 
     def release_claims(self, owner: str, turn_id: int | None = None) -> int:
@@ -242,7 +236,7 @@ class WorkQueue:
         condition = and_(work.c.state == "claimed", work.c.owner == owner)
         if turn_id is not None:
             condition = and_(condition, work.c.turn_id == turn_id)
-        with self.engine.begin() as connection:
+        with self.db.engine.begin() as connection:
             return connection.execute(
                 update(work).where(condition).values(owner=None, lease_until=None)
             ).rowcount
@@ -250,14 +244,14 @@ class WorkQueue:
     def record_failed_attempt(self, turn_id: int) -> int:
         """Count an unexpected failure of the turn on its messages; returns the attempts made."""
         mine = and_(work.c.turn_id == turn_id, work.c.state.in_(OPEN))
-        with self.engine.begin() as connection:
+        with self.db.engine.begin() as connection:
             connection.execute(update(work).where(mine).values(attempts=work.c.attempts + 1))
             attempts = connection.execute(select(func.max(work.c.attempts)).where(mine)).scalar()
         return int(attempts or 0)
 
     def _claimable(self, owner: str | None, now: float | None = None):
         """Open work `owner` may claim: pending, or a claim released, expired or its own."""
-        now = self.clock() if now is None else now
+        now = self.db.clock() if now is None else now
         return or_(
             work.c.state == "pending",
             work.c.owner.is_(None),

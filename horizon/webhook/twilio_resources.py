@@ -73,7 +73,7 @@ class InboundResource:
             self.metrics.inbound.labels(REJECTED, "rejected").inc()
             log_event("inbound_rejected", level=30, status=error.status, reason=error.description)
             raise
-        stored = await self.store.record_inbound(message)
+        stored = await self.store.queue.record_inbound(message)
         outcome = "duplicate" if not stored else ("stored" if client else "unrouted")
         user, number = message.user_number, message.client_number
         if stored and client and self.worker is not None:
@@ -127,7 +127,7 @@ class StatusResource:
         sid, status = required(form, "MessageSid", "MessageStatus")
         status = status.lower()
         error = form.get("ErrorCode") or None
-        known = await self.store.update_status(sid, status, error)
+        known = await self.store.replies.update_status(sid, status, error)
         self.metrics.statuses.labels(status).inc()
         log_event(
             "delivery_status",

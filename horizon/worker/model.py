@@ -118,7 +118,7 @@ class AssistantModel:
         The silence is counted from the pair's last activity: the store moves it forward
         each time a turn of the pair finishes.
         """
-        known = await self.store.conversation(client.id, user_number)
+        known = await self.store.users.conversation(client.id, user_number)
         if known and self.clock() - known[1] < client.assistant.memory_days * DAY:
             return known[0]
 
@@ -129,7 +129,7 @@ class AssistantModel:
                 )
 
         created = await call_async(create, self.policy)
-        await self.store.save_conversation(client.id, user_number, created.id)
+        await self.store.users.save_conversation(client.id, user_number, created.id)
         return created.id
 
     async def knowledge_store(self, client: Client) -> str | None:

@@ -139,7 +139,7 @@ class ReplyWorker:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self.store.release_claims(self.owner)
+        await self.store.queue.release_claims(self.owner)
 
     # -- one pair --------------------------------------------------------------------------
 
@@ -187,8 +187,8 @@ class ReplyWorker:
         ids, lease = [item.id for item in batch], self.options.lease
         turn_id = batch[0].turn_id
         if turn_id is None:
-            return await self.store.start_turn(*key, ids, self.owner, lease)
-        if await self.store.resume_turn(turn_id, ids, self.owner, lease):
+            return await self.store.queue.start_turn(*key, ids, self.owner, lease)
+        if await self.store.queue.resume_turn(turn_id, ids, self.owner, lease):
             return turn_id
         return None
 
@@ -203,7 +203,7 @@ class ReplyWorker:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug, or a vendor answering nonsense
-            attempts = await self.store.record_failed_attempt(turn_id)
+            attempts = await self.store.queue.record_failed_attempt(turn_id)
             log_event(
                 "turn_failed",
                 level=40,
@@ -214,7 +214,7 @@ class ReplyWorker:
                 error=repr(error),
             )
             if attempts < self.options.max_attempts:
-                await self.store.release_claims(self.owner, turn_id)
+                await self.store.queue.release_claims(self.owner, turn_id)
                 loop = asyncio.get_running_loop()
                 loop.call_later(self.options.retry_failed_pair_after, self.notify, *key)
                 return RETRY
@@ -226,13 +226,13 @@ class ReplyWorker:
             await self.turns.give_up(batch, turn_id, error)
         except Exception as again:  # not even the fallback could be sent: stop trying
             log_event("turn_abandoned", level=40, sid=batch[0].sid, error=repr(again))
-            await self.store.finish_turn(turn_id, "failed", error)
+            await self.store.replies.finish_turn(turn_id, "failed", error)
 
     async def _read(self, key: Pair, pair: _PairTask) -> list[WorkItem]:
         """The pair's queue; `arrived` is set again by any message stored after this read."""
         while True:
             pair.arrived.clear()
-            items = await self.store.pending_work(*key)
+            items = await self.store.queue.pending_work(*key)
             if items or not pair.arrived.is_set():
                 return items
 
@@ -266,7 +266,7 @@ class ReplyWorker:
     async def _sweep(self) -> int:
         """Start a task for every pair with work this worker may claim; how many started."""
         started = 0
-        for key in await self.store.claimable_pairs(self.owner):
+        for key in await self.store.queue.claimable_pairs(self.owner):
             if key not in self._pairs:
                 self.notify(*key)
                 started += 1
@@ -274,7 +274,7 @@ class ReplyWorker:
 
     async def _renew(self) -> None:
         if self._in_turn:
-            await self.store.renew_leases(self.owner, self.options.lease)
+            await self.store.queue.renew_leases(self.owner, self.options.lease)
 
     async def _every(self, interval: float, job) -> None:
         while True:

@@ -70,11 +70,11 @@ class TurnRunner:
             turn = Turn(turn_id, client_id, user, None)
         else:
             log_event("turn_resumed", client=client_id, sid=first.sid, turn=turn_id)
-            turn = await self.store.turn(turn_id)
+            turn = await self.store.replies.turn(turn_id)
         if not turn.replied:
             decision = await self.decide(batch)
             parts = split_message(to_whatsapp(decision.text)) if decision.text else []
-            await self.store.save_reply(
+            await self.store.replies.save_reply(
                 turn_id, decision.kind, parts, decision.usage, decision.response_id, decision.error
             )
             turn = Turn(turn_id, client_id, user, decision.kind, tuple(parts), 0)
@@ -85,7 +85,7 @@ class TurnRunner:
         sent_error = await self._send_parts(turn, first, usage, (status, error))
         if sent_error is not None or turn.parts_sent >= len(turn.parts):
             # Nothing (more) was sent, or sending failed: the last part did not finish it.
-            await self.store.finish_turn(
+            await self.store.replies.finish_turn(
                 turn_id, "failed" if sent_error else status, sent_error or error
             )
         self.metrics.reply_seconds.labels(client_id).observe(time.time() - first.received_at)
@@ -109,15 +109,15 @@ class TurnRunner:
         """
         first = batch[0]
         client = self.fleet().by_id.get(first.client_id)
-        turn = await self.store.turn(turn_id)
+        turn = await self.store.replies.turn(turn_id)
         if not turn.replied and client is not None:
             parts = [client.assistant.fallback_message]
-            await self.store.save_reply(turn_id, "fallback", parts, error=error)
+            await self.store.replies.save_reply(turn_id, "fallback", parts, error=error)
             turn = Turn(turn_id, first.client_id, first.user_number, "fallback", tuple(parts))
             self.metrics.replies.labels(first.client_id, "fallback").inc()
         sent_error = await self._send_parts(turn, first, None, ("failed", error))
         if sent_error is not None or turn.parts_sent >= len(turn.parts):
-            await self.store.finish_turn(turn_id, "failed", sent_error or error)
+            await self.store.replies.finish_turn(turn_id, "failed", sent_error or error)
         log_event(
             "turn_abandoned",
             level=40,
@@ -137,9 +137,11 @@ class TurnRunner:
         keyword = self.keywords.match(first.body) if len(batch) == 1 else None
         if keyword:
             kind, word = keyword
-            await self.store.set_opt_out(client.id, first.user_number, kind == "opt_out", word)
+            await self.store.users.set_opt_out(
+                client.id, first.user_number, kind == "opt_out", word
+            )
             return Decision(kind, self.keywords.confirmation(kind, word))
-        if await self.store.is_opted_out(client.id, first.user_number):
+        if await self.store.users.is_opted_out(client.id, first.user_number):
             return Decision("silent", None, "ignored", error="user opted out")
         if not client.enabled:
             return Decision("paused", client.assistant.paused_message)
@@ -150,7 +152,7 @@ class TurnRunner:
 
     async def _over_limit(self, client: Client, user: str) -> str | None:
         now = time.time()
-        sent = await self.store.inbound_count_since(client.id, user, now - HOUR)
+        sent = await self.store.users.inbound_count_since(client.id, user, now - HOUR)
         if sent > client.limits.user_messages_per_hour:
             return "user_messages_per_hour"
         if await self._month_spend(client.id, now) >= client.limits.monthly_budget_usd:
@@ -162,13 +164,13 @@ class TurnRunner:
         # a spend figure half a minute old is precise enough for a monthly budget.
         cached = self._spend.get(client_id)
         if cached is None or now - cached[1] > SPEND_CACHE_SECONDS:
-            usages = await self.store.usage_since(client_id, month_start(now))
+            usages = await self.store.users.usage_since(client_id, month_start(now))
             cached = self._spend[client_id] = (estimated_cost(usages), now)
         return cached[0]
 
     async def _limit_notice(self, client: Client, user: str, limit: str) -> Decision:
         # One notice per hour: a user who keeps writing is not answered with a flood of them.
-        last = await self.store.last_reply_of_kind(client.id, user, "limit")
+        last = await self.store.users.last_reply_of_kind(client.id, user, "limit")
         if last is not None and time.time() - last < HOUR:
             return Decision("silent", None, "limited", error=f"over {limit}")
         return Decision("limit", self.limit_message, "limited", error=f"over {limit}")
@@ -213,7 +215,9 @@ class TurnRunner:
                 return str(error)
             part_usage = usage if part == 1 else None  # a reply's tokens go on its first part
             last = finish if part == len(turn.parts) else None
-            await self.store.record_part_sent(turn, part, sid, sender, status, part_usage, last)
+            await self.store.replies.record_part_sent(
+                turn, part, sid, sender, status, part_usage, last
+            )
             self.metrics.parts_sent.labels(turn.client_id).inc()
         return None
 

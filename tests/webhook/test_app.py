@@ -171,15 +171,15 @@ def test_oversized_body_is_refused(client, signer):
 def test_status_callback_updates_the_outbound_message_only(client, signer, store):
     from horizon.store import InboundMessage
 
-    store.record_inbound(
+    store.queue.record_inbound(
         InboundMessage(SID, "+34600000001", "+34910000101", "whatsapp", "hola", "pizzeria-roma")
     )
-    [item] = store.pending_work("pizzeria-roma", "+34600000001")
-    turn_id = store.start_turn("pizzeria-roma", "+34600000001", [item.id])
-    store.save_reply(turn_id, "answer", ["hi"])
+    [item] = store.queue.pending_work("pizzeria-roma", "+34600000001")
+    turn_id = store.queue.start_turn("pizzeria-roma", "+34600000001", [item.id])
+    store.replies.save_reply(turn_id, "answer", ["hi"])
     out = "SM" + "f" * 32
-    store.record_part_sent(
-        store.turn(turn_id), 1, out, ("+34910000101", "+34600000001", "whatsapp"), "queued"
+    store.replies.record_part_sent(
+        store.replies.turn(turn_id), 1, out, ("+34910000101", "+34600000001", "whatsapp"), "queued"
     )
     params = {"MessageSid": out, "MessageStatus": "delivered", "To": "whatsapp:+34600000001"}
     assert (

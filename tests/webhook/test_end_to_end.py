@@ -138,8 +138,8 @@ def test_one_user_has_separate_conversations_with_two_clients(sandbox, webhook):
     conversations = sandbox.openai().conversations
     store = webhook.webhook.store.store
     roma, sol = (
-        store.conversation("pizzeria-roma", ANA)[0],
-        store.conversation("farmacia-sol", ANA)[0],
+        store.users.conversation("pizzeria-roma", ANA)[0],
+        store.users.conversation("farmacia-sol", ANA)[0],
     )
     assert roma != sol
     assert conversations.retrieve(roma).metadata["client"] == "pizzeria-roma"

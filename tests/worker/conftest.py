@@ -62,7 +62,9 @@ class Pipeline:
     async def answer(self, items: list[WorkItem]) -> None:
         """Run one turn for `items` (stored messages of one pair), as the worker would."""
         first = items[0]
-        turn_id = self.store.start_turn(first.client_id, first.user_number, [i.id for i in items])
+        turn_id = self.store.queue.start_turn(
+            first.client_id, first.user_number, [i.id for i in items]
+        )
         await self.turns.run(items, turn_id)
 
     async def close(self) -> None:
@@ -91,7 +93,7 @@ def pipeline(sandbox, fleet, tmp_path) -> Callable[..., Pipeline]:
         clock: Callable[[], float] = time.time, openai_base_url: str | None = None
     ) -> Pipeline:
         """`openai_base_url` sends the model's calls elsewhere (a misbehaving proxy)."""
-        store.clock = clock
+        store.db.clock = clock
         async_store = AsyncStore(store)
         model_settings = settings
         if openai_base_url:

@@ -61,10 +61,10 @@ def test_a_conversation_lasts_while_the_user_keeps_writing_and_renews_after_sile
         try:
             for n, days_later in enumerate((0, 6, 6, 8)):
                 clock.advance(days=days_later)
-                built.store.record_inbound(inbound(f"SM{n:032d}", user, f"hola {n}", clock()))
-                [item] = built.store.pending_work("pizzeria-roma", user)
+                built.store.queue.record_inbound(inbound(f"SM{n:032d}", user, f"hola {n}", clock()))
+                [item] = built.store.queue.pending_work("pizzeria-roma", user)
                 await built.answer([item])
-                conversations.append(built.store.conversation("pizzeria-roma", user)[0])
+                conversations.append(built.store.users.conversation("pizzeria-roma", user)[0])
         finally:
             await built.close()
 

@@ -35,8 +35,8 @@ def test_a_turn_that_keeps_failing_gets_the_fallback_and_the_pair_moves_on(
     async def run() -> None:
         built = pipeline(openai_base_url=f"{webhook_receiver.url}/v1")
         worker = ReplyWorker(built.async_store, built.turns, built.metrics, options)
-        built.store.record_inbound(inbound("SM" + "1" * 32, USER, "¿hay mesa?", time.time()))
-        built.store.record_inbound(inbound("SM" + "2" * 32, USER, "BAJA", time.time()))
+        built.store.queue.record_inbound(inbound("SM" + "1" * 32, USER, "¿hay mesa?", time.time()))
+        built.store.queue.record_inbound(inbound("SM" + "2" * 32, USER, "BAJA", time.time()))
         try:
             await worker.start()
             await wait_until(lambda: len(replies()) >= 2)
@@ -65,9 +65,9 @@ def test_a_dead_workers_turn_is_taken_over_once_its_lease_expires(sandbox, pipel
     async def run() -> None:
         built = pipeline()
         worker = ReplyWorker(built.async_store, built.turns, built.metrics, options)
-        built.store.record_inbound(inbound("SM" + "3" * 32, USER, "¿hay mesa?", time.time()))
-        [item] = built.store.pending_work("pizzeria-roma", USER)
-        built.store.start_turn("pizzeria-roma", USER, [item.id], owner="dead", lease=1.0)
+        built.store.queue.record_inbound(inbound("SM" + "3" * 32, USER, "¿hay mesa?", time.time()))
+        [item] = built.store.queue.pending_work("pizzeria-roma", USER)
+        built.store.queue.start_turn("pizzeria-roma", USER, [item.id], owner="dead", lease=1.0)
         claimed_at = time.time()
         try:
             await worker.start()

@@ -24,7 +24,7 @@ def test_a_message_notified_from_another_thread_is_answered_on_the_workers_own(s
         runner = WorkerThread(worker, on_stop=[built.close])
         await runner.start()
         assert [t.name for t in threading.enumerate()].count("horizon-worker") == 1
-        built.store.record_inbound(inbound("SM" + "4" * 32, USER, "¿hay mesa?", time.time()))
+        built.store.queue.record_inbound(inbound("SM" + "4" * 32, USER, "¿hay mesa?", time.time()))
         await asyncio.to_thread(runner.notify, "pizzeria-roma", USER)  # from a plain thread
         deadline = time.monotonic() + 10
         while not await asyncio.to_thread(replies) and time.monotonic() < deadline:

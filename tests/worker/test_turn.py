@@ -15,8 +15,8 @@ def run_turn(pipeline, user: str, body: str, sid: str = "SM" + "1" * 32) -> None
     async def turn() -> None:
         built = pipeline()
         try:
-            built.store.record_inbound(inbound(sid, user, body, 0.0))
-            await built.answer(built.store.pending_work("pizzeria-roma", user))
+            built.store.queue.record_inbound(inbound(sid, user, body, 0.0))
+            await built.answer(built.store.queue.pending_work("pizzeria-roma", user))
         finally:
             await built.close()
 
