@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from horizon.sandbox.delivery import Delivery
 from horizon.sandbox.faults import Faults, FaultSettings
 from horizon.sandbox.options import SandboxOptions
-from horizon.sandbox.state import Store
+from horizon.sandbox.world import World
 
 
 class RequestLog:
@@ -37,7 +37,7 @@ class Sandbox:
     """Shared by all resources of one sandbox app; built by `horizon.sandbox.app.create_app`."""
 
     options: SandboxOptions
-    store: Store
+    world: World
     faults: Faults
     delivery: Delivery
     requests: RequestLog = field(default_factory=RequestLog)
@@ -48,14 +48,14 @@ class Sandbox:
     def from_options(cls, options: SandboxOptions) -> Sandbox:
         return cls(
             options=options,
-            store=Store(options.state_path),
+            world=World(options.state_path),
             faults=Faults(startup_faults(options)),
             delivery=Delivery(options.auth_token, options.webhook_timeout),
         )
 
     def reset(self) -> None:
         """Empty the world; faults go back to what the command line asked for."""
-        self.store.clear()
+        self.world.clear()
         self.requests.clear()
         self.faults.reset(startup_faults(self.options))
         self.busy_conversations.clear()

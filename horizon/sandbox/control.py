@@ -9,11 +9,11 @@ import falcon
 
 from horizon.sandbox.context import Sandbox
 from horizon.sandbox.faults import FaultError
-from horizon.sandbox.state import public
 from horizon.sandbox.twilio_api import API_VERSION, E164
 from horizon.sandbox.twilio_messages import MESSAGES, address_number, new_message
 from horizon.sandbox.twilio_numbers import NUMBERS, seed_numbers
 from horizon.sandbox.twilio_senders import SENDERS
+from horizon.sandbox.world import public
 
 PREFIX = "/__sandbox__"
 
@@ -40,7 +40,7 @@ def _number(body: dict, name: str) -> str:
 
 def _route_inbound(sandbox: Sandbox, to: str) -> tuple[str, dict]:
     """Where a message to `to` goes: ('whatsapp', sender webhook) or ('sms', number's URLs)."""
-    sender = sandbox.store.find(SENDERS, sender_id=f"whatsapp:{to}")
+    sender = sandbox.world.find(SENDERS, sender_id=f"whatsapp:{to}")
     if sender is not None:
         webhook = sender["webhook"]
         return "whatsapp", {
@@ -49,7 +49,7 @@ def _route_inbound(sandbox: Sandbox, to: str) -> tuple[str, dict]:
             "fallback_url": webhook.get("fallback_url"),
             "fallback_method": webhook.get("fallback_method") or "POST",
         }
-    number = sandbox.store.find(NUMBERS, phone_number=to)
+    number = sandbox.world.find(NUMBERS, phone_number=to)
     if number is not None:
         return "sms", {
             "url": number["sms_url"],
@@ -138,7 +138,7 @@ class SentMessages:
     async def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         wanted = {name: req.get_param(name) for name in ("direction", "from", "to", "status")}
         messages = []
-        for record in self.sandbox.store.all(MESSAGES):
+        for record in self.sandbox.world.all(MESSAGES):
             view = {
                 "sid": record["sid"],
                 "direction": record["direction"],

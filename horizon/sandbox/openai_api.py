@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import falcon
 
-from horizon.sandbox.state import public
+from horizon.sandbox.world import public
 
 INVALID_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't "

@@ -27,7 +27,7 @@ def conversation_items(conversation_id: str) -> str:
 
 
 def get_conversation(sandbox: Sandbox, conversation_id: str) -> dict:
-    record = sandbox.store.get(CONVERSATIONS, conversation_id)
+    record = sandbox.world.get(CONVERSATIONS, conversation_id)
     if record is None:
         raise not_found(f"Conversation with id '{conversation_id}' not found.")
     return record
@@ -87,7 +87,7 @@ def text_of(item: dict) -> str:
 def append_items(sandbox: Sandbox, conversation_id: str, items: list[dict]) -> None:
     collection = conversation_items(conversation_id)
     for item in items:
-        sandbox.store.put(collection, item["id"], item)
+        sandbox.world.put(collection, item["id"], item)
 
 
 def _item_list(items: list[dict]) -> dict:
@@ -117,7 +117,7 @@ class Conversations:
             "created_at": int(time.time()),
             "metadata": metadata_param(body) or {},
         }
-        self.sandbox.store.put(CONVERSATIONS, record["id"], record)
+        self.sandbox.world.put(CONVERSATIONS, record["id"], record)
         append_items(self.sandbox, record["id"], items)
         resp.media = record
 
@@ -137,12 +137,12 @@ class Conversation:
         if "metadata" not in body:
             raise invalid("Missing required parameter: 'metadata'.", "metadata")
         updated = {**record, "metadata": metadata_param(body) or {}}
-        resp.media = self.sandbox.store.put(CONVERSATIONS, conversation_id, updated)
+        resp.media = self.sandbox.world.put(CONVERSATIONS, conversation_id, updated)
 
     async def on_delete(self, req, resp, conversation_id: str) -> None:
         get_conversation(self.sandbox, conversation_id)
-        self.sandbox.store.delete(CONVERSATIONS, conversation_id)
-        self.sandbox.store.drop(conversation_items(conversation_id))
+        self.sandbox.world.delete(CONVERSATIONS, conversation_id)
+        self.sandbox.world.drop(conversation_items(conversation_id))
         resp.media = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
 
 
@@ -154,7 +154,7 @@ class ConversationItems:
 
     async def on_get(self, req, resp, conversation_id: str) -> None:
         get_conversation(self.sandbox, conversation_id)
-        items = self.sandbox.store.all(conversation_items(conversation_id))
+        items = self.sandbox.world.all(conversation_items(conversation_id))
         resp.media = cursor_page(req, items)
 
     async def on_post(self, req, resp, conversation_id: str) -> None:
@@ -175,7 +175,7 @@ class ConversationItem:
 
     def _item(self, conversation_id: str, item_id: str) -> dict:
         get_conversation(self.sandbox, conversation_id)
-        item = self.sandbox.store.get(conversation_items(conversation_id), item_id)
+        item = self.sandbox.world.get(conversation_items(conversation_id), item_id)
         if item is None:
             raise not_found(f"Item with id '{item_id}' not found.")
         return item
@@ -185,5 +185,5 @@ class ConversationItem:
 
     async def on_delete(self, req, resp, conversation_id: str, item_id: str) -> None:
         self._item(conversation_id, item_id)
-        self.sandbox.store.delete(conversation_items(conversation_id), item_id)
+        self.sandbox.world.delete(conversation_items(conversation_id), item_id)
         resp.media = get_conversation(self.sandbox, conversation_id)

@@ -68,21 +68,21 @@ class Files:
         filename, data = upload
         record = file_record(new_id("file-", 22), filename or "upload", len(data), str(purpose))
         encoded = base64.b64encode(data).decode()
-        self.sandbox.store.put(FILE_CONTENTS, record["id"], {"data": encoded})
-        resp.media = self.sandbox.store.put(FILES, record["id"], record)
+        self.sandbox.world.put(FILE_CONTENTS, record["id"], {"data": encoded})
+        resp.media = self.sandbox.world.put(FILES, record["id"], record)
 
     async def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         purpose = req.get_param("purpose")
         records = [
             record
-            for record in self.sandbox.store.all(FILES)
+            for record in self.sandbox.world.all(FILES)
             if not purpose or record["purpose"] == purpose
         ]
         resp.media = cursor_page(req, records, max_limit=10_000)
 
 
 def _file(sandbox: Sandbox, file_id: str) -> dict:
-    record = sandbox.store.get(FILES, file_id)
+    record = sandbox.world.get(FILES, file_id)
     if record is None:
         raise not_found(f"No such File object: {file_id}", param="id")
     return record
@@ -99,8 +99,8 @@ class File:
 
     async def on_delete(self, req: falcon.Request, resp: falcon.Response, file_id: str) -> None:
         _file(self.sandbox, file_id)
-        self.sandbox.store.delete(FILES, file_id)
-        self.sandbox.store.delete(FILE_CONTENTS, file_id)
+        self.sandbox.world.delete(FILES, file_id)
+        self.sandbox.world.delete(FILE_CONTENTS, file_id)
         resp.media = {"id": file_id, "object": "file", "deleted": True}
 
 
@@ -112,6 +112,6 @@ class FileContent:
 
     async def on_get(self, req: falcon.Request, resp: falcon.Response, file_id: str) -> None:
         _file(self.sandbox, file_id)
-        content = self.sandbox.store.get(FILE_CONTENTS, file_id) or {"data": ""}
+        content = self.sandbox.world.get(FILE_CONTENTS, file_id) or {"data": ""}
         resp.content_type = "application/octet-stream"
         resp.data = base64.b64decode(content["data"])

@@ -158,7 +158,7 @@ def compose_reply(instructions: str | None, user_text: str, files: list[str] | N
 def _searchable_files(sandbox: Sandbox, vector_store_ids: list[str]) -> list[dict]:
     files: list[dict] = []
     for vector_store_id in vector_store_ids:
-        files.extend(sandbox.store.all(store_files(vector_store_id)))
+        files.extend(sandbox.world.all(store_files(vector_store_id)))
     return sorted(files, key=lambda attached: (attached["_filename"], attached["id"]))
 
 
@@ -172,7 +172,7 @@ def _latest_user_text(items: list[dict]) -> str:
 def generate(sandbox: Sandbox, request: ResponseRequest) -> dict:
     """The response object for a request whose conversation and stores exist."""
     history = (
-        sandbox.store.all(conversation_items(request.conversation_id))
+        sandbox.world.all(conversation_items(request.conversation_id))
         if request.conversation_id
         else []
     )
@@ -305,7 +305,7 @@ class Responses:
         resp.media = self._store(response)
 
     def _store(self, response: dict) -> dict:
-        return self.sandbox.store.put(RESPONSES, response["id"], response)
+        return self.sandbox.world.put(RESPONSES, response["id"], response)
 
 
 class Response:
@@ -315,7 +315,7 @@ class Response:
         self.sandbox = sandbox
 
     async def on_get(self, req, resp, response_id: str) -> None:
-        response = self.sandbox.store.get(RESPONSES, response_id)
+        response = self.sandbox.world.get(RESPONSES, response_id)
         if response is None:
             raise not_found(f"Response with id '{response_id}' not found.")
         resp.media = response

@@ -17,7 +17,7 @@ from horizon.sandbox.openai_api import (
     read_json,
 )
 from horizon.sandbox.openai_files import FILES
-from horizon.sandbox.state import public
+from horizon.sandbox.world import public
 
 VECTOR_STORES = "vector_stores"
 DEFAULT_CHUNKING = {
@@ -32,7 +32,7 @@ def store_files(vector_store_id: str) -> str:
 
 
 def render_store(sandbox: Sandbox, record: dict) -> dict:
-    files = sandbox.store.all(store_files(record["id"]))
+    files = sandbox.world.all(store_files(record["id"]))
     counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0}
     for attached in files:
         counts[attached["status"]] += 1
@@ -44,7 +44,7 @@ def render_store(sandbox: Sandbox, record: dict) -> dict:
 
 
 def get_store(sandbox: Sandbox, vector_store_id: str) -> dict:
-    record = sandbox.store.get(VECTOR_STORES, vector_store_id)
+    record = sandbox.world.get(VECTOR_STORES, vector_store_id)
     if record is None:
         raise not_found(f"No vector store found with id '{vector_store_id}'.")
     return record
@@ -70,11 +70,11 @@ def _expires_after(body: dict) -> dict | None:
 def attach_file(sandbox: Sandbox, vector_store_id: str, file_id: object, body: dict) -> dict:
     if not isinstance(file_id, str) or not file_id:
         raise missing("file_id")
-    uploaded = sandbox.store.get(FILES, file_id)
+    uploaded = sandbox.world.get(FILES, file_id)
     if uploaded is None:
         raise not_found(f"No file found with id '{file_id}'.", param="file_id")
     collection = store_files(vector_store_id)
-    existing = sandbox.store.get(collection, file_id)
+    existing = sandbox.world.get(collection, file_id)
     if existing is not None:
         return existing
     record = {
@@ -89,7 +89,7 @@ def attach_file(sandbox: Sandbox, vector_store_id: str, file_id: object, body: d
         "chunking_strategy": body.get("chunking_strategy") or DEFAULT_CHUNKING,
         "_filename": uploaded["filename"],
     }
-    return sandbox.store.put(collection, file_id, record)
+    return sandbox.world.put(collection, file_id, record)
 
 
 class VectorStores:
@@ -117,15 +117,15 @@ class VectorStores:
             "metadata": metadata_param(body) or {},
         }
         for file_id in file_ids:  # checked before anything is stored
-            if self.sandbox.store.get(FILES, file_id) is None:
+            if self.sandbox.world.get(FILES, file_id) is None:
                 raise not_found(f"No file found with id '{file_id}'.", param="file_ids")
-        self.sandbox.store.put(VECTOR_STORES, record["id"], record)
+        self.sandbox.world.put(VECTOR_STORES, record["id"], record)
         for file_id in file_ids:
             attach_file(self.sandbox, record["id"], file_id, {})
         resp.media = render_store(self.sandbox, record)
 
     async def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        records = self.sandbox.store.all(VECTOR_STORES)
+        records = self.sandbox.world.all(VECTOR_STORES)
         resp.media = cursor_page(req, records, render=lambda r: render_store(self.sandbox, r))
 
 
@@ -148,13 +148,13 @@ class VectorStore:
         if "expires_after" in body:
             record["expires_after"] = _expires_after(body)
         record["last_active_at"] = int(time.time())
-        self.sandbox.store.put(VECTOR_STORES, vector_store_id, record)
+        self.sandbox.world.put(VECTOR_STORES, vector_store_id, record)
         resp.media = render_store(self.sandbox, record)
 
     async def on_delete(self, req, resp, vector_store_id: str) -> None:
         get_store(self.sandbox, vector_store_id)
-        self.sandbox.store.delete(VECTOR_STORES, vector_store_id)
-        self.sandbox.store.drop(store_files(vector_store_id))
+        self.sandbox.world.delete(VECTOR_STORES, vector_store_id)
+        self.sandbox.world.drop(store_files(vector_store_id))
         resp.media = {"id": vector_store_id, "object": "vector_store.deleted", "deleted": True}
 
 
@@ -174,7 +174,7 @@ class VectorStoreFiles:
         status = req.get_param("filter")
         records = [
             record
-            for record in self.sandbox.store.all(store_files(vector_store_id))
+            for record in self.sandbox.world.all(store_files(vector_store_id))
             if not status or record["status"] == status
         ]
         resp.media = cursor_page(req, records)
@@ -188,7 +188,7 @@ class VectorStoreFile:
 
     def _record(self, vector_store_id: str, file_id: str) -> dict:
         get_store(self.sandbox, vector_store_id)
-        record = self.sandbox.store.get(store_files(vector_store_id), file_id)
+        record = self.sandbox.world.get(store_files(vector_store_id), file_id)
         if record is None:
             raise not_found(f"No file '{file_id}' in vector store '{vector_store_id}'.")
         return record
@@ -200,9 +200,9 @@ class VectorStoreFile:
         record = self._record(vector_store_id, file_id)
         body = await read_json(req)
         updated = {**record, "attributes": body.get("attributes")}
-        resp.media = public(self.sandbox.store.put(store_files(vector_store_id), file_id, updated))
+        resp.media = public(self.sandbox.world.put(store_files(vector_store_id), file_id, updated))
 
     async def on_delete(self, req, resp, vector_store_id: str, file_id: str) -> None:
         self._record(vector_store_id, file_id)
-        self.sandbox.store.delete(store_files(vector_store_id), file_id)
+        self.sandbox.world.delete(store_files(vector_store_id), file_id)
         resp.media = {"id": file_id, "object": "vector_store.file.deleted", "deleted": True}

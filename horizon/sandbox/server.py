@@ -58,7 +58,7 @@ def run(options: SandboxOptions, sock: socket.socket) -> None:
     try:
         server.run(sockets=[sock])
     finally:
-        sandbox.store.close()
+        sandbox.world.close()
 
 
 @dataclass
@@ -83,7 +83,7 @@ class RunningSandbox:
 
     def stop(self) -> None:
         self._serving.stop()
-        self.sandbox.store.close()
+        self.sandbox.world.close()
 
     def __enter__(self) -> RunningSandbox:
         return self
@@ -105,6 +105,6 @@ def start_in_thread(
     try:
         serving = start_thread(server, sock, "horizon-sandbox", ready_timeout)
     except RuntimeError:
-        sandbox.store.close()
+        sandbox.world.close()
         raise
     return RunningSandbox(url_of(sock), options, sandbox, serving)

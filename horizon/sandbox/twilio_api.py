@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import falcon
 
-from horizon.sandbox.state import public
+from horizon.sandbox.world import public
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 API_VERSION = "2010-04-01"

@@ -13,7 +13,6 @@ import time
 import falcon
 
 from horizon.sandbox.context import Sandbox
-from horizon.sandbox.state import public
 from horizon.sandbox.twilio_api import (
     API_VERSION,
     E164,
@@ -29,6 +28,7 @@ from horizon.sandbox.twilio_api import (
 )
 from horizon.sandbox.twilio_numbers import NUMBERS
 from horizon.sandbox.twilio_senders import SENDERS
+from horizon.sandbox.world import public
 
 MESSAGES = "messages"
 WHATSAPP = "whatsapp:"
@@ -73,7 +73,7 @@ def new_message(sandbox: Sandbox, **fields: object) -> dict:
         "_media_urls": media_urls,
         "_status_callback": fields.get("status_callback"),
     }
-    return sandbox.store.put(MESSAGES, sid, record)
+    return sandbox.world.put(MESSAGES, sid, record)
 
 
 def _validate_create(sandbox: Sandbox, form: Form) -> None:
@@ -102,11 +102,11 @@ def _validate_sender(sandbox: Sandbox, from_: str, to: str) -> None:
             "Invalid From and To pair. From and To should be of the same channel", code=21910
         )
     if from_.startswith(WHATSAPP):
-        if sandbox.store.find(SENDERS, sender_id=from_) is None:
+        if sandbox.world.find(SENDERS, sender_id=from_) is None:
             raise invalid(
                 "Twilio could not find a Channel with the specified From address", code=63007
             )
-    elif sandbox.store.find(NUMBERS, phone_number=from_) is None:
+    elif sandbox.world.find(NUMBERS, phone_number=from_) is None:
         raise invalid(
             f"The 'From' number {from_} is not a valid message-capable Twilio phone number "
             "for this destination.",
@@ -118,7 +118,7 @@ def _status_callback(sandbox: Sandbox, form: Form) -> str | None:
     """The message's own StatusCallback, else its WhatsApp sender's status_callback_url."""
     if form.get("StatusCallback"):
         return form.get("StatusCallback")
-    sender = sandbox.store.find(SENDERS, sender_id=form.get("From"))
+    sender = sandbox.world.find(SENDERS, sender_id=form.get("From"))
     if sender is not None:
         return (sender.get("webhook") or {}).get("status_callback_url") or None
     return None
@@ -149,14 +149,14 @@ async def run_lifecycle(sandbox: Sandbox, sid: str) -> None:
     """queued -> sent -> delivered, one status callback per transition, in order."""
     for status in ("sent", "delivered"):
         await asyncio.sleep(sandbox.options.status_step)
-        record = sandbox.store.get(MESSAGES, sid)
+        record = sandbox.world.get(MESSAGES, sid)
         if record is None:  # the world was reset meanwhile
             return
         now = rfc2822(time.time())
         changes = {"status": status, "date_updated": now}
         if status == "sent":
             changes["date_sent"] = now
-        record = sandbox.store.put(MESSAGES, sid, {**record, **changes})
+        record = sandbox.world.put(MESSAGES, sid, {**record, **changes})
         if record["_status_callback"]:
             await sandbox.delivery.send(record["_status_callback"], callback_params(record))
 
@@ -201,7 +201,7 @@ class Messages:
 
     async def on_get(self, req: falcon.Request, resp: falcon.Response, AccountSid: str) -> None:
         query = query_form(req)
-        newest_first = self.sandbox.store.all(MESSAGES)[::-1]
+        newest_first = self.sandbox.world.all(MESSAGES)[::-1]
         records = [record for record in newest_first if _matches(record, query)]
         filters = ("To", "From", "DateSent", "DateSent<", "DateSent>")
         resp.media = list_2010(req, MESSAGES, records, filters)
@@ -214,7 +214,7 @@ class Message:
         self.sandbox = sandbox
 
     async def on_get(self, req, resp, AccountSid: str, Sid: str) -> None:
-        record = self.sandbox.store.get(MESSAGES, Sid)
+        record = self.sandbox.world.get(MESSAGES, Sid)
         if record is None:
             raise not_found(req.path)
         resp.media = public(record)
@@ -233,6 +233,6 @@ class TypingIndicator:
             raise invalid("channel must be 'whatsapp'", code=20001)
         if not message_id:
             raise invalid("messageId is required", code=20001)
-        if self.sandbox.store.get(MESSAGES, message_id) is None:
+        if self.sandbox.world.get(MESSAGES, message_id) is None:
             raise TwilioError(404, 20404, f"Message {message_id} was not found")
         resp.media = {"success": True}

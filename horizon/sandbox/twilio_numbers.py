@@ -50,7 +50,7 @@ def seed_numbers(sandbox: Sandbox, numbers: list[str]) -> list[dict]:
     for number in numbers:
         if not E164.match(number):
             raise ValueError(f"not an E.164 phone number: {number!r}")
-        existing = sandbox.store.find(NUMBERS, phone_number=number)
+        existing = sandbox.world.find(NUMBERS, phone_number=number)
         records.append(existing or _create(sandbox, number))
     return records
 
@@ -102,7 +102,7 @@ def _create(sandbox: Sandbox, number: str) -> dict:
         "voice_receive_mode": "voice",
         "voice_url": "",
     }
-    return sandbox.store.put(NUMBERS, sid, record)
+    return sandbox.world.put(NUMBERS, sid, record)
 
 
 def _national_format(number: str) -> str:
@@ -136,7 +136,7 @@ class IncomingPhoneNumbers:
 
     async def on_get(self, req: falcon.Request, resp: falcon.Response, AccountSid: str) -> None:
         query = query_form(req)
-        records = [r for r in self.sandbox.store.all(NUMBERS) if _matches(r, query)]
+        records = [r for r in self.sandbox.world.all(NUMBERS) if _matches(r, query)]
         resp.media = list_2010(req, NUMBERS, records, ("PhoneNumber", "FriendlyName", "Origin"))
 
 
@@ -147,7 +147,7 @@ class IncomingPhoneNumber:
         self.sandbox = sandbox
 
     def _record(self, req: falcon.Request, sid: str) -> dict:
-        record = self.sandbox.store.get(NUMBERS, sid)
+        record = self.sandbox.world.get(NUMBERS, sid)
         if record is None:
             raise not_found(req.path)
         return record
@@ -166,11 +166,11 @@ class IncomingPhoneNumber:
             _validate(param, value)
             changes[field_name] = value.upper() if param in METHOD_FIELDS else value
         updated = {**record, **changes, "date_updated": rfc2822(time.time())}
-        resp.media = self.sandbox.store.put(NUMBERS, Sid, updated)
+        resp.media = self.sandbox.world.put(NUMBERS, Sid, updated)
 
     async def on_delete(self, req, resp, AccountSid: str, Sid: str) -> None:
         self._record(req, Sid)
-        self.sandbox.store.delete(NUMBERS, Sid)
+        self.sandbox.world.delete(NUMBERS, Sid)
         resp.status = falcon.HTTP_204
 
 

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 import falcon
 
 from horizon.sandbox.context import Sandbox
-from horizon.sandbox.state import public
 from horizon.sandbox.twilio_api import (
     E164,
     TwilioError,
@@ -23,6 +22,7 @@ from horizon.sandbox.twilio_api import (
     not_found,
     query_form,
 )
+from horizon.sandbox.world import public
 
 SENDERS = "senders"
 WEBHOOK_FIELDS = (
@@ -133,7 +133,7 @@ def create_sender(sandbox: Sandbox, body: dict) -> dict:
         raise invalid("sender_id must be in the form whatsapp:<E.164 number>", code=20001)
     if not E164.match(sender_id.removeprefix("whatsapp:")):
         raise invalid(f"Invalid sender_id: {sender_id}", code=20001)
-    if sandbox.store.find(SENDERS, sender_id=sender_id) is not None:
+    if sandbox.world.find(SENDERS, sender_id=sender_id) is not None:
         raise TwilioError(409, 20409, f"A sender with sender_id {sender_id} already exists")
     profile = merge_profile({}, _object(body, "profile"))
     if not profile.get("name"):
@@ -152,7 +152,7 @@ def create_sender(sandbox: Sandbox, body: dict) -> dict:
         "_created": now,
         "_online_at": now + sandbox.options.sender_online_after,
     }
-    return sandbox.store.put(SENDERS, record["sid"], record)
+    return sandbox.world.put(SENDERS, record["sid"], record)
 
 
 def _configuration(current: dict, given: dict) -> dict:
@@ -172,7 +172,7 @@ def update_sender(sandbox: Sandbox, record: dict, body: dict) -> dict:
         if len(str(body["friendly_name"])) > 64:
             raise invalid("friendly_name must be at most 64 characters", code=20001)
         changes["friendly_name"] = str(body["friendly_name"])
-    return sandbox.store.put(SENDERS, record["sid"], {**record, **changes})
+    return sandbox.world.put(SENDERS, record["sid"], {**record, **changes})
 
 
 async def _json_body(req: falcon.Request) -> dict:
@@ -201,7 +201,7 @@ class Senders:
         channel = query.get("Channel")
         records = [
             record
-            for record in self.sandbox.store.all(SENDERS)
+            for record in self.sandbox.world.all(SENDERS)
             if not channel or record["sender_id"].startswith(f"{channel.lower()}:")
         ]
         page = cut_page(records, query)
@@ -237,7 +237,7 @@ class Sender:
         self.sandbox = sandbox
 
     def _record(self, req: falcon.Request, sid: str) -> dict:
-        record = self.sandbox.store.get(SENDERS, sid)
+        record = self.sandbox.world.get(SENDERS, sid)
         if record is None:
             raise not_found(req.path)
         return record
@@ -252,5 +252,5 @@ class Sender:
 
     async def on_delete(self, req: falcon.Request, resp: falcon.Response, Sid: str) -> None:
         self._record(req, Sid)
-        self.sandbox.store.delete(SENDERS, Sid)
+        self.sandbox.world.delete(SENDERS, Sid)
         resp.status = falcon.HTTP_204

@@ -17,6 +17,7 @@ from horizon.store.aio import AsyncStore
 from horizon.store.store import Store
 from horizon.telemetry.logs import log_event
 from horizon.telemetry.metrics import Metrics
+from horizon.webhook.live_config import LiveConfig
 from horizon.webhook.ops_resources import (
     AdminAuth,
     ClientsResource,
@@ -25,7 +26,6 @@ from horizon.webhook.ops_resources import (
     ReadyResource,
     ReloadResource,
 )
-from horizon.webhook.routing import Routing
 from horizon.webhook.twilio_requests import SignatureCheck
 from horizon.webhook.twilio_resources import InboundResource, Notifier, StatusResource
 
@@ -35,16 +35,16 @@ class Lifecycle:
 
     def __init__(
         self,
-        routing: Routing,
+        live_config: LiveConfig,
         worker: Notifier | None,
         on_startup: list[Callable[[], Awaitable[None]]],
         on_shutdown: list[Callable[[], Awaitable[None]]],
     ) -> None:
-        self.routing, self.worker = routing, worker
+        self.live_config, self.worker = live_config, worker
         self.on_startup, self.on_shutdown = on_startup, on_shutdown
 
     async def process_startup(self, scope: dict, event: dict) -> None:
-        if self.routing.clients_dir and threading.current_thread() is threading.main_thread():
+        if self.live_config.clients_dir and threading.current_thread() is threading.main_thread():
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGHUP, self._reload_in_thread)
         start = getattr(self.worker, "start", None)
@@ -52,11 +52,11 @@ class Lifecycle:
             await start()
         for begin in self.on_startup:
             await begin()
-        log_event("webhook_started", clients=len(self.routing.fleet))
+        log_event("webhook_started", clients=len(self.live_config.fleet))
 
     def _reload_in_thread(self) -> None:
         log_event("config_reload_requested", signal="SIGHUP")
-        asyncio.get_running_loop().run_in_executor(None, self.routing.reload)
+        asyncio.get_running_loop().run_in_executor(None, self.live_config.reload)
 
     async def process_shutdown(self, scope: dict, event: dict) -> None:
         stop = getattr(self.worker, "stop", None)
@@ -75,14 +75,14 @@ async def _store_unavailable(req, resp, error: SQLAlchemyError, params) -> None:
 def create_app(
     settings: Settings,
     store: AsyncStore | Store,
-    fleet: Fleet | Routing,
+    fleet: Fleet | LiveConfig,
     *,
     worker: Notifier | None = None,
     metrics: Metrics | None = None,
     on_startup: list[Callable[[], Awaitable[None]]] | None = None,
     on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> falcon.asgi.App:
-    """The webhook app. `fleet` may be a Routing (reloadable from its directory).
+    """The webhook app. `fleet` may be a LiveConfig (reloadable from its directory).
 
     `worker` is told about each stored message and started/stopped with the app; without
     one, messages are stored and queued for whichever process runs a worker on the store.
@@ -92,21 +92,23 @@ def create_app(
     public_url = settings.require("public_url", "to check Twilio's webhook signatures")
     store = store if isinstance(store, AsyncStore) else AsyncStore(store)
     metrics = metrics or Metrics()
-    routing = fleet if isinstance(fleet, Routing) else Routing(fleet, metrics=metrics)
-    if routing.metrics is None:  # the app's metrics count reloads however they are asked for
-        routing.metrics = metrics
+    live_config = fleet if isinstance(fleet, LiveConfig) else LiveConfig(fleet, metrics=metrics)
+    if live_config.metrics is None:  # the app's metrics count reloads however they are asked for
+        live_config.metrics = metrics
     signature = SignatureCheck(auth_token, public_url)
     admin = AdminAuth(settings.admin_token)
 
     app = falcon.asgi.App(
-        middleware=[Lifecycle(routing, worker, on_startup or [], on_shutdown or [])]
+        middleware=[Lifecycle(live_config, worker, on_startup or [], on_shutdown or [])]
     )
-    app.add_route("/twilio/inbound", InboundResource(signature, routing, store, worker, metrics))
+    app.add_route(
+        "/twilio/inbound", InboundResource(signature, live_config, store, worker, metrics)
+    )
     app.add_route("/twilio/status", StatusResource(signature, store, metrics))
     app.add_route("/healthz", HealthResource())
-    app.add_route("/readyz", ReadyResource(routing, store))
+    app.add_route("/readyz", ReadyResource(live_config, store))
     app.add_route("/metrics", MetricsResource(metrics))
-    app.add_route("/api/clients", ClientsResource(routing, admin))
-    app.add_route("/api/reload", ReloadResource(routing, admin))
+    app.add_route("/api/clients", ClientsResource(live_config, admin))
+    app.add_route("/api/reload", ReloadResource(live_config, admin))
     app.add_error_handler(SQLAlchemyError, _store_unavailable)
     return app

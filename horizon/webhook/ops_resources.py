@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from horizon.config.client import Client
 from horizon.store.aio import AsyncStore
 from horizon.telemetry.metrics import CONTENT_TYPE_LATEST, Metrics
-from horizon.webhook.routing import Routing
+from horizon.webhook.live_config import LiveConfig
 
 
 class HealthResource:
@@ -25,11 +25,11 @@ class HealthResource:
 class ReadyResource:
     """GET /readyz: the config is loaded and the store answers."""
 
-    def __init__(self, routing: Routing, store: AsyncStore) -> None:
-        self.routing, self.store = routing, store
+    def __init__(self, live_config: LiveConfig, store: AsyncStore) -> None:
+        self.live_config, self.store = live_config, store
 
     async def on_get(self, req: Request, resp: Response) -> None:
-        loaded = self.routing.current
+        loaded = self.live_config.current
         try:
             await asyncio.wait_for(self.store.ping(), timeout=2.0)
             store_ok, problem = True, None
@@ -106,12 +106,12 @@ def describe_client(client: Client) -> dict:
 class ClientsResource:
     """GET /api/clients: the loaded clients and the config's git commit."""
 
-    def __init__(self, routing: Routing, auth: AdminAuth) -> None:
-        self.routing, self.auth = routing, auth
+    def __init__(self, live_config: LiveConfig, auth: AdminAuth) -> None:
+        self.live_config, self.auth = live_config, auth
 
     async def on_get(self, req: Request, resp: Response) -> None:
         self.auth.check(req)
-        loaded = self.routing.current
+        loaded = self.live_config.current
         resp.media = {
             "commit": loaded.commit,
             "clients": [describe_client(client) for client in loaded.fleet],
@@ -119,17 +119,19 @@ class ClientsResource:
 
 
 class ReloadResource:
-    """POST /api/reload: re-read clients/, swap the routing table only if it is valid."""
+    """POST /api/reload: re-read clients/, swap the live configuration only if it is valid."""
 
-    def __init__(self, routing: Routing, auth: AdminAuth) -> None:
-        self.routing, self.auth = routing, auth
+    def __init__(self, live_config: LiveConfig, auth: AdminAuth) -> None:
+        self.live_config, self.auth = live_config, auth
 
     async def on_post(self, req: Request, resp: Response) -> None:
         self.auth.check(req)
-        if self.routing.clients_dir is None:
+        if self.live_config.clients_dir is None:
             raise falcon.HTTPConflict(description="this webhook was not started from a directory")
-        errors = await asyncio.to_thread(self.routing.reload)  # counted by the routing
-        loaded = self.routing.current
+        errors = await asyncio.to_thread(
+            self.live_config.reload
+        )  # counted by the live configuration
+        loaded = self.live_config.current
         resp.status = falcon.HTTP_422 if errors else falcon.HTTP_200
         resp.media = {
             "applied": not errors,

@@ -1,4 +1,4 @@
-"""Assembling and running the webhook: store, routing, worker and app from Settings.
+"""Assembling and running the webhook: store, live configuration, worker and app from Settings.
 
 with start_in_thread(settings) as webhook:     # a free port on 127.0.0.1
     print(webhook.url)                          # also the public URL when none is set
@@ -28,7 +28,7 @@ from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.twilio_sdk import async_twilio_client
 from horizon.vendors.vector_stores import vector_store_ids
 from horizon.webhook.app import create_app
-from horizon.webhook.routing import Routing, watch
+from horizon.webhook.live_config import LiveConfig, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
 from horizon.worker.reply_worker import ReplyWorker, WorkerOptions
@@ -53,7 +53,7 @@ class Webhook:
 
     app: falcon.asgi.App
     store: AsyncStore
-    routing: Routing
+    live_config: LiveConfig
     worker: ReplyWorker
     metrics: Metrics
 
@@ -69,7 +69,7 @@ def build_webhook(
     if loaded.errors:
         raise InvalidConfig(sorted(loaded.errors))
     metrics = Metrics()
-    routing = Routing(loaded.fleet, settings.clients_dir, metrics)
+    live_config = LiveConfig(loaded.fleet, settings.clients_dir, metrics)
     public_url = settings.require("public_url", "to check signatures and receive callbacks")
     openai = async_openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     twilio = async_twilio_client(settings)
@@ -78,7 +78,7 @@ def build_webhook(
     knowledge_client = openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
     model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)
-    turns = TurnRunner(store, lambda: routing.fleet, model, messenger, metrics)
+    turns = TurnRunner(store, lambda: live_config.fleet, model, messenger, metrics)
     worker = ReplyWorker(store, turns, metrics, options)
     # The worker's HTTP clients are used, and so closed, on the worker's own loop.
     runner = WorkerThread(worker, on_stop=[messenger.close, openai.close])
@@ -86,7 +86,7 @@ def build_webhook(
 
     async def start_watching() -> None:
         if reload_config:
-            background.append(asyncio.get_running_loop().create_task(watch(routing)))
+            background.append(asyncio.get_running_loop().create_task(watch(live_config)))
 
     async def close() -> None:
         for task in background:
@@ -97,13 +97,13 @@ def build_webhook(
     app = create_app(
         settings,
         store,
-        routing,
+        live_config,
         worker=runner,
         metrics=metrics,
         on_startup=[start_watching],
         on_shutdown=[close],
     )
-    return Webhook(app, store, routing, worker, metrics)
+    return Webhook(app, store, live_config, worker, metrics)
 
 
 def server_for(webhook: Webhook) -> uvicorn.Server:

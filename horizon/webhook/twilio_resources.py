@@ -14,7 +14,7 @@ from horizon.store.aio import AsyncStore
 from horizon.store.records import InboundMessage, Media
 from horizon.telemetry.logs import log_event
 from horizon.telemetry.metrics import Metrics
-from horizon.webhook.routing import Routing
+from horizon.webhook.live_config import LiveConfig
 from horizon.webhook.twilio_requests import SignatureCheck, read_form, required
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -55,12 +55,12 @@ class InboundResource:
     def __init__(
         self,
         signature: SignatureCheck,
-        routing: Routing,
+        live_config: LiveConfig,
         store: AsyncStore,
         worker: Notifier | None,
         metrics: Metrics,
     ) -> None:
-        self.signature, self.routing, self.store = signature, routing, store
+        self.signature, self.live_config, self.store = signature, live_config, store
         self.worker, self.metrics = worker, metrics
 
     async def on_post(self, req: Request, resp: Response) -> None:
@@ -101,7 +101,7 @@ class InboundResource:
         if not _SID.match(sid):
             raise falcon.HTTPBadRequest(description=f"MessageSid is not a Twilio sid: {sid!r}")
         user, number = _number(from_, "From"), _number(to, "To")
-        client = self.routing.fleet.route(number)
+        client = self.live_config.fleet.route(number)
         message = InboundMessage(
             sid=sid,
             user_number=user,

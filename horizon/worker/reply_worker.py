@@ -25,7 +25,7 @@ from horizon.store.aio import AsyncStore
 from horizon.store.records import WorkItem
 from horizon.telemetry.logs import log_event
 from horizon.telemetry.metrics import Metrics
-from horizon.worker.policy import next_batch
+from horizon.worker.batching import next_batch
 from horizon.worker.turn import TurnRunner
 
 Pair = tuple[str, str]  # (client id, user number)

@@ -18,15 +18,10 @@ from horizon.telemetry.logs import log_event
 from horizon.telemetry.metrics import Metrics
 from horizon.vendors.errors import VendorError
 from horizon.worker.formatting import split_message, to_whatsapp
+from horizon.worker.keywords import Keywords
+from horizon.worker.limits import DEFAULT_LIMIT_MESSAGE, HOUR, estimated_cost, month_start
 from horizon.worker.messenger import Messenger, address
 from horizon.worker.model import AssistantModel, user_text
-from horizon.worker.policy import (
-    DEFAULT_LIMIT_MESSAGE,
-    HOUR,
-    Keywords,
-    estimated_cost,
-    month_start,
-)
 
 SPEND_CACHE_SECONDS = 30.0
 

@@ -12,7 +12,7 @@ from horizon.config.loader import load_fleet
 from horizon.settings import Settings
 from horizon.store import Store
 from horizon.webhook.app import create_app
-from horizon.webhook.routing import Routing
+from horizon.webhook.live_config import LiveConfig
 
 from .conftest import AUTH_TOKEN, PUBLIC_URL, Signer
 
@@ -44,19 +44,19 @@ def worker() -> RecordingWorker:
 
 
 @pytest.fixture
-def routing(clients_dir) -> Routing:
-    return Routing(load_fleet(clients_dir).fleet, clients_dir)
+def live_config(clients_dir) -> LiveConfig:
+    return LiveConfig(load_fleet(clients_dir).fleet, clients_dir)
 
 
 @pytest.fixture
-def client(store, routing, worker) -> falcon.testing.TestClient:
+def client(store, live_config, worker) -> falcon.testing.TestClient:
     settings = Settings(
         _env_file=None,
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         HORIZON_PUBLIC_URL=PUBLIC_URL,
         HORIZON_ADMIN_TOKEN=ADMIN,
     )
-    return falcon.testing.TestClient(create_app(settings, store, routing, worker=worker))
+    return falcon.testing.TestClient(create_app(settings, store, live_config, worker=worker))
 
 
 def message(sid: str = SID, to: str = "+34910000101", body: str = "hola", **extra) -> dict:
@@ -220,7 +220,7 @@ def test_admin_api_needs_the_bearer_token(client):
 
 
 def test_reload_swaps_a_valid_config_and_keeps_the_old_one_when_broken(
-    client, clients_dir, routing
+    client, clients_dir, live_config
 ):
     auth = {"Authorization": f"Bearer {ADMIN}"}
     (clients_dir / "bar-nuevo.yaml").write_text(
@@ -228,13 +228,13 @@ def test_reload_swaps_a_valid_config_and_keeps_the_old_one_when_broken(
     )
     applied = client.simulate_post("/api/reload", headers=auth)
     assert applied.status_code == 200 and applied.json["clients"] == 5
-    assert routing.fleet.route("whatsapp:+34910000105").id == "bar-nuevo"
+    assert live_config.fleet.route("whatsapp:+34910000105").id == "bar-nuevo"
 
     (clients_dir / "roto.yaml").write_text("name: Roto\nnumber: nope\n")
     rejected = client.simulate_post("/api/reload", headers=auth)
     assert rejected.status_code == 422 and rejected.json["applied"] is False
     assert any("roto.yaml" in error for error in rejected.json["errors"])
-    assert len(routing.fleet) == 5  # the good table keeps serving
+    assert len(live_config.fleet) == 5  # the good table keeps serving
 
 
 @pytest.mark.parametrize("token", ["contraseña", "ñ" * 12, f"{ADMIN}é"])
@@ -246,14 +246,14 @@ def test_a_non_ascii_bearer_token_is_refused_not_an_error(client, token):
     assert result.status_code == 401
 
 
-def test_a_non_ascii_admin_token_sent_as_utf8_is_accepted(store, routing, worker):
+def test_a_non_ascii_admin_token_sent_as_utf8_is_accepted(store, live_config, worker):
     settings = Settings(
         _env_file=None,
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         HORIZON_PUBLIC_URL=PUBLIC_URL,
         HORIZON_ADMIN_TOKEN="contraseña-secreta",
     )
-    client = falcon.testing.TestClient(create_app(settings, store, routing, worker=worker))
+    client = falcon.testing.TestClient(create_app(settings, store, live_config, worker=worker))
     header = "Bearer contraseña-secreta".encode().decode("latin-1")  # the bytes on the wire
     assert client.simulate_get("/api/clients", headers={"Authorization": header}).status_code == 200
 

@@ -1,4 +1,4 @@
-"""The world's store: ordered collections, written through to SQLite, surviving restarts."""
+"""The sandbox's world: ordered collections, written through to SQLite, surviving restarts."""
 
 from __future__ import annotations
 
@@ -7,29 +7,29 @@ import time
 
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
-from horizon.sandbox.state import Store
+from horizon.sandbox.world import World
 
 
 def test_records_keep_insertion_order_and_replacements_keep_their_place(tmp_path):
-    store = Store(str(tmp_path / "world.db"))
+    world = World(str(tmp_path / "world.db"))
     for name in ("a", "b", "c"):
-        store.put("letters", name, {"name": name})
-    store.put("letters", "a", {"name": "A"})
+        world.put("letters", name, {"name": name})
+    world.put("letters", "a", {"name": "A"})
 
-    assert [r["name"] for r in store.all("letters")] == ["A", "b", "c"]
+    assert [r["name"] for r in world.all("letters")] == ["A", "b", "c"]
 
 
 def test_reopened_store_holds_the_same_world(tmp_path):
     path = str(tmp_path / "world.db")
-    store = Store(path)
-    store.put("letters", "a", {"n": 1})
-    store.put("letters", "b", {"n": 2})
-    store.put("digits", "1", {"n": 1})
-    store.delete("letters", "a")
-    store.drop("digits")
-    store.close()
+    world = World(path)
+    world.put("letters", "a", {"n": 1})
+    world.put("letters", "b", {"n": 2})
+    world.put("digits", "1", {"n": 1})
+    world.delete("letters", "a")
+    world.drop("digits")
+    world.close()
 
-    reopened = Store(path)
+    reopened = World(path)
 
     assert reopened.all("letters") == [{"n": 2}]
     assert reopened.all("digits") == []
@@ -37,12 +37,12 @@ def test_reopened_store_holds_the_same_world(tmp_path):
 
 
 def test_thousands_of_writes_stay_cheap(tmp_path):
-    store = Store(str(tmp_path / "world.db"))
+    world = World(str(tmp_path / "world.db"))
     started = time.monotonic()
     for index in range(3000):
-        store.put("messages", f"SM{index}", {"sid": f"SM{index}", "body": "x" * 200})
+        world.put("messages", f"SM{index}", {"sid": f"SM{index}", "body": "x" * 200})
     assert time.monotonic() - started < 3.0
-    assert store.count("messages") == 3000
+    assert world.count("messages") == 3000
 
 
 def test_sandbox_restarted_on_the_same_state_file_keeps_its_world(start_sandbox, tmp_path):

@@ -1,4 +1,4 @@
-"""The routing table: reloads swap it only when valid, and every reload is counted."""
+"""The live configuration: reloads swap it only when valid, and every reload is counted."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 from horizon.config.loader import load_fleet
 from horizon.telemetry.metrics import Metrics
-from horizon.webhook.routing import Routing, watch
+from horizon.webhook.live_config import LiveConfig, watch
 
 
 def reloads(metrics: Metrics, result: str) -> float:
@@ -15,10 +15,10 @@ def reloads(metrics: Metrics, result: str) -> float:
 
 def test_the_file_watcher_reloads_on_a_change_and_counts_each_reload(clients_dir):
     metrics = Metrics()
-    routing = Routing(load_fleet(clients_dir).fleet, clients_dir, metrics)
+    live_config = LiveConfig(load_fleet(clients_dir).fleet, clients_dir, metrics)
 
     async def edit_while_watching() -> None:
-        watching = asyncio.get_running_loop().create_task(watch(routing, interval=0.05))
+        watching = asyncio.get_running_loop().create_task(watch(live_config, interval=0.05))
         try:
             await asyncio.sleep(0.2)
             (clients_dir / "bar-nuevo.yaml").write_text(
@@ -39,4 +39,4 @@ def test_the_file_watcher_reloads_on_a_change_and_counts_each_reload(clients_dir
     asyncio.run(edit_while_watching())
 
     assert (reloads(metrics, "applied"), reloads(metrics, "rejected")) == (1.0, 1.0)
-    assert routing.fleet.route("+34910000105").id == "bar-nuevo"
+    assert live_config.fleet.route("+34910000105").id == "bar-nuevo"

@@ -1,4 +1,5 @@
-"""The routing table (number -> client): built from the committed config, swapped whole on reload.
+"""The live configuration: the validated Fleet (its routing table, number -> client) and its
+git commit, built from the committed client files and swapped whole on reload.
 
 A broken config never replaces a good one: its errors are logged and returned, and the
 old table keeps serving.
@@ -26,8 +27,8 @@ class Loaded:
     commit: str | None = None
 
 
-class Routing:
-    """Holds the current `Loaded`; readers take `routing.current` once per request."""
+class LiveConfig:
+    """Holds the current `Loaded`; readers take `live_config.current` once per request."""
 
     def __init__(
         self,
@@ -92,14 +93,14 @@ def _snapshot(directory: Path) -> tuple:
     return tuple(entries)
 
 
-async def watch(routing: Routing, interval: float = 2.0) -> None:
+async def watch(live_config: LiveConfig, interval: float = 2.0) -> None:
     """Reload whenever the clients directory changes (`horizon serve --reload-config`)."""
-    if routing.clients_dir is None:
+    if live_config.clients_dir is None:
         return
-    seen = await asyncio.to_thread(_snapshot, routing.clients_dir)
+    seen = await asyncio.to_thread(_snapshot, live_config.clients_dir)
     while True:
         await asyncio.sleep(interval)
-        now = await asyncio.to_thread(_snapshot, routing.clients_dir)
+        now = await asyncio.to_thread(_snapshot, live_config.clients_dir)
         if now != seen:
             seen = now
-            await asyncio.to_thread(routing.reload)
+            await asyncio.to_thread(live_config.reload)

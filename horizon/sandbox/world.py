@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 
-class Store:
+class World:
     """Ordered collections of records (insertion order), safe to share between threads."""
 
     def __init__(self, path: str | None = None) -> None:
