@@ -27,6 +27,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
+from horizon.endpoints import inbound_url
 from horizon.sandbox import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_OPENAI_KEY
 from horizon.settings import Settings
 from horizon.vendors.twilio_sdk import twilio_client
@@ -79,7 +80,7 @@ class Sender:
     """
 
     def __init__(self, webhook: str, connections: int = 256) -> None:
-        self.url = f"{webhook}/twilio/inbound"
+        self.url = inbound_url(webhook)
         self.validator = RequestValidator(SANDBOX_AUTH_TOKEN)
         self.connections = connections
         self.http: aiohttp.ClientSession | None = None
@@ -234,7 +235,7 @@ def main() -> None:
             {
                 "sender_id": f"whatsapp:{NUMBER}",
                 "profile": {"name": "Bench Shop"},
-                "webhook": {"callback_url": f"{webhook}/twilio/inbound"},
+                "webhook": {"callback_url": inbound_url(webhook)},
             }
         )
         twilio_client(settings).messaging.v2.channels_senders.create(request)

@@ -12,6 +12,7 @@ from typing import Any
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
+from horizon.endpoints import inbound_url, status_url
 from horizon.reconcile.fields import normalise
 from horizon.reconcile.provider import Applied, ByAction
 from horizon.reconcile.resources import Change, Resource, mark, owner_of
@@ -23,12 +24,11 @@ MANAGED = ("friendly_name", "sms_url", "sms_method", "status_callback")
 
 
 def desired_number(client: Client, public_url: str) -> Resource:
-    base = public_url.rstrip("/")
     fields = {
         "friendly_name": mark(client.id),
-        "sms_url": f"{base}/twilio/inbound",
+        "sms_url": inbound_url(public_url),
         "sms_method": "POST",
-        "status_callback": f"{base}/twilio/status",
+        "status_callback": status_url(public_url),
     }
     return Resource(KIND, client.number, client.id, normalise(fields))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
+from horizon.endpoints import inbound_url, status_url
 from horizon.reconcile.fields import normalise
 from horizon.reconcile.provider import Applied, ByAction
 from horizon.reconcile.resources import Change, Resource, mark, owner_of
@@ -45,11 +46,10 @@ def sender_id(client: Client) -> str:
 
 
 def webhook_fields(public_url: str) -> dict[str, str]:
-    base = public_url.rstrip("/")
     return {
-        "callback_url": f"{base}/twilio/inbound",
+        "callback_url": inbound_url(public_url),
         "callback_method": "POST",
-        "status_callback_url": f"{base}/twilio/status",
+        "status_callback_url": status_url(public_url),
         "status_callback_method": "POST",
     }
 

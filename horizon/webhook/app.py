@@ -12,6 +12,7 @@ import falcon.asgi
 from sqlalchemy.exc import SQLAlchemyError
 
 from horizon.config.fleet import Fleet
+from horizon.endpoints import INBOUND_PATH, STATUS_PATH
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
 from horizon.store.store import Store
@@ -101,10 +102,8 @@ def create_app(
     app = falcon.asgi.App(
         middleware=[Lifecycle(live_config, worker, on_startup or [], on_shutdown or [])]
     )
-    app.add_route(
-        "/twilio/inbound", InboundResource(signature, live_config, store, worker, metrics)
-    )
-    app.add_route("/twilio/status", StatusResource(signature, store, metrics))
+    app.add_route(INBOUND_PATH, InboundResource(signature, live_config, store, worker, metrics))
+    app.add_route(STATUS_PATH, StatusResource(signature, store, metrics))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(live_config, store))
     app.add_route("/metrics", MetricsResource(metrics))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from typing import Any
 
 import falcon
 from falcon.asgi import Request, Response
@@ -80,6 +81,11 @@ class AdminAuth:
             )
 
 
+async def admin_only(req: Request, resp: Response, resource: Any, params: dict) -> None:
+    """A `falcon.before` hook: the resource's `auth` (an AdminAuth) must accept the request."""
+    resource.auth.check(req)
+
+
 def _header_bytes(value: str) -> bytes:
     try:
         return value.encode("latin-1")
@@ -109,8 +115,8 @@ class ClientsResource:
     def __init__(self, live_config: LiveConfig, auth: AdminAuth) -> None:
         self.live_config, self.auth = live_config, auth
 
+    @falcon.before(admin_only)
     async def on_get(self, req: Request, resp: Response) -> None:
-        self.auth.check(req)
         loaded = self.live_config.current
         resp.media = {
             "commit": loaded.commit,
@@ -124,8 +130,8 @@ class ReloadResource:
     def __init__(self, live_config: LiveConfig, auth: AdminAuth) -> None:
         self.live_config, self.auth = live_config, auth
 
+    @falcon.before(admin_only)
     async def on_post(self, req: Request, resp: Response) -> None:
-        self.auth.check(req)
         if self.live_config.clients_dir is None:
             raise falcon.HTTPConflict(description="this webhook was not started from a directory")
         errors = await asyncio.to_thread(

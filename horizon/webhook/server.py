@@ -18,6 +18,7 @@ import uvicorn
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
+from horizon.endpoints import status_url
 from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
@@ -74,7 +75,7 @@ def build_webhook(
     openai = async_openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     twilio = async_twilio_client(settings)
     store = AsyncStore(Store.open(settings.database_url))
-    messenger = Messenger(twilio, f"{public_url.rstrip('/')}/twilio/status", WORKER_POLICY)
+    messenger = Messenger(twilio, status_url(public_url), WORKER_POLICY)
     knowledge_client = openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
     model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)

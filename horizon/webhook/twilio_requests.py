@@ -6,10 +6,11 @@ is always rebuilt from the configured public URL and the request's path and quer
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 import falcon
-from falcon.asgi import Request
+from falcon.asgi import Request, Response
 from twilio.request_validator import RequestValidator
 
 MAX_FORM_BYTES = 64 * 1024
@@ -58,6 +59,23 @@ class SignatureCheck:
             raise falcon.HTTPForbidden(description="missing X-Twilio-Signature")
         if not self.validator.validate(self.url_of(req), form, signature):
             raise falcon.HTTPForbidden(description="invalid X-Twilio-Signature")
+
+
+async def twilio_signed(req: Request, resp: Response, resource: Any, params: dict) -> None:
+    """A `falcon.before` hook: the signed form into `req.context.form`, or a 4xx.
+
+    The resource holds its `signature` (a SignatureCheck); one with a `rejected(error)`
+    method hears of every request refused here.
+    """
+    try:
+        form = await read_form(req)
+        resource.signature.verify(req, form)
+    except falcon.HTTPError as error:
+        rejected = getattr(resource, "rejected", None)
+        if rejected is not None:
+            rejected(error)
+        raise
+    req.context.form = form
 
 
 def required(form: dict[str, str], *names: str) -> list[str]:

@@ -15,7 +15,7 @@ from horizon.store.records import InboundMessage, Media
 from horizon.telemetry.logs import log_event
 from horizon.telemetry.metrics import Metrics
 from horizon.webhook.live_config import LiveConfig
-from horizon.webhook.twilio_requests import SignatureCheck, read_form, required
+from horizon.webhook.twilio_requests import SignatureCheck, required, twilio_signed
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA = 10
@@ -63,15 +63,19 @@ class InboundResource:
         self.signature, self.live_config, self.store = signature, live_config, store
         self.worker, self.metrics = worker, metrics
 
+    def rejected(self, error: falcon.HTTPError) -> None:
+        # Before the signature is checked nothing in the request can be trusted, the
+        # client included: rejections are counted apart from every client.
+        self.metrics.inbound.labels(REJECTED, "rejected").inc()
+        log_event("inbound_rejected", level=30, status=error.status, reason=error.description)
+
+    @falcon.before(twilio_signed)
     async def on_post(self, req: Request, resp: Response) -> None:
         started = time.perf_counter()
         try:
-            message, client = await self._read(req)
+            message, client = self._read(req.context.form)
         except falcon.HTTPError as error:
-            # Before the signature is checked nothing in the request can be trusted, the
-            # client included: rejections are counted apart from every client.
-            self.metrics.inbound.labels(REJECTED, "rejected").inc()
-            log_event("inbound_rejected", level=30, status=error.status, reason=error.description)
+            self.rejected(error)
             raise
         stored = await self.store.queue.record_inbound(message)
         outcome = "duplicate" if not stored else ("stored" if client else "unrouted")
@@ -93,10 +97,8 @@ class InboundResource:
             media=len(message.media) or None,
         )
 
-    async def _read(self, req: Request) -> tuple[InboundMessage, Client | None]:
-        """The signed, well-formed message in the request and its client; else a 4xx."""
-        form = await read_form(req)
-        self.signature.verify(req, form)
+    def _read(self, form: dict[str, str]) -> tuple[InboundMessage, Client | None]:
+        """The well-formed message in a signed form and its client; else a 4xx."""
         sid, from_, to = required(form, "MessageSid", "From", "To")
         if not _SID.match(sid):
             raise falcon.HTTPBadRequest(description=f"MessageSid is not a Twilio sid: {sid!r}")
@@ -121,9 +123,9 @@ class StatusResource:
     def __init__(self, signature: SignatureCheck, store: AsyncStore, metrics: Metrics) -> None:
         self.signature, self.store, self.metrics = signature, store, metrics
 
+    @falcon.before(twilio_signed)
     async def on_post(self, req: Request, resp: Response) -> None:
-        form = await read_form(req)
-        self.signature.verify(req, form)
+        form = req.context.form
         sid, status = required(form, "MessageSid", "MessageStatus")
         status = status.lower()
         error = form.get("ErrorCode") or None
