@@ -18,10 +18,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check horizon tests bench
 
 bench: $(STAMP)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
+from pathlib import Path
 
 from horizon.telemetry.logs import JsonLineFormatter, log_event
 
@@ -44,3 +46,20 @@ def test_sids_ids_and_other_digit_runs_are_not_mangled(caplog):
 def test_number_fields_are_masked_even_without_a_plus(caplog):
     line = logged(caplog, "inbound_stored", user="whatsapp:+34600123456", to="34910000101")
     assert (line["user"], line["to"]) == ("whatsapp:+*******3456", "*******0101")
+
+
+def test_the_readme_lists_every_event_the_code_logs():
+    root = Path(__file__).parents[2]
+    events = set()
+    for path in (root / "horizon").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "log_event"
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                events.add(node.args[0].value)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+
+    assert len(events) > 15
+    assert sorted(event for event in events if f"`{event}`" not in readme) == []
