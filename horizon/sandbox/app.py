@@ -18,7 +18,7 @@ from horizon.sandbox import (
 )
 from horizon.sandbox import openai_vector_stores as vector_stores
 from horizon.sandbox.context import Sandbox
-from horizon.sandbox.middleware import VendorGate, is_control, is_openai
+from horizon.sandbox.middleware import DROP, DroppedConnection, VendorGate, is_control, is_openai
 from horizon.sandbox.openai_api import OpenAIError
 from horizon.sandbox.twilio_api import TwilioError, not_found
 
@@ -37,6 +37,7 @@ def create_app(sandbox: Sandbox) -> falcon.asgi.App:
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(TwilioError, _vendor_error)
     app.add_error_handler(OpenAIError, _vendor_error)
+    app.add_error_handler(DroppedConnection, _dropped)
     return app
 
 
@@ -99,6 +100,13 @@ def _respond(resp: falcon.Response, status: int, body: dict, headers: dict[str, 
 
 async def _vendor_error(req, resp, error: TwilioError | OpenAIError, params) -> None:
     _respond(resp, error.status, error.body(), error.headers)
+
+
+async def _dropped(req, resp, error: DroppedConnection, params) -> None:
+    """An injected dropped connection: `ConnectionDropper` closes it before the answer."""
+    req.scope[DROP] = True
+    resp.status = falcon.HTTP_500
+    resp.text = "never sent"  # a promised body the client waits for in vain
 
 
 async def _http_error(req, resp, error: falcon.HTTPError, params) -> None:

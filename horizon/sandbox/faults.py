@@ -6,7 +6,11 @@ import math
 import random
 from dataclasses import asdict, dataclass, replace
 
-FAILURE_STATUSES = (429, 500, 503)
+FAILURE_STATUSES = (429, 500, 502, 503, 504)
+# "before": the request fails (or waits) before it takes effect, as a refused request does.
+# "after": it takes effect first, then its answer is late or lost: the case a client cannot
+# tell from a refusal, and must not repeat blindly.
+PHASES = ("before", "after")
 
 
 class FaultError(ValueError):
@@ -24,6 +28,9 @@ class FaultSettings:
     # Seconds announced in Retry-After on injected 429s.
     retry_after: float = 1.0
     seed: int | None = None
+    phase: str = "before"
+    # A failure is a dropped connection (no answer at all) instead of an HTTP status.
+    drop: bool = False
 
     def as_json(self) -> dict:
         return {**asdict(self), "paths": list(self.paths)}
@@ -41,7 +48,7 @@ class Faults:
         unknown = set(changes) - set(FaultSettings.__dataclass_fields__)
         if unknown:
             raise FaultError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        settings = replace(self.settings, **_validated(changes))
+        settings = _coherent(replace(self.settings, **_validated(changes)))
         self.settings = settings
         if "seed" in changes:
             self._random = random.Random(settings.seed)
@@ -55,11 +62,12 @@ class Faults:
         paths = self.settings.paths
         return not paths or any(_matches(prefix, path) for prefix in paths)
 
-    def latency(self, path: str) -> float:
-        """Seconds to hold this request before answering it."""
-        if self.settings.latency_ms <= 0 or not self.applies_to(path):
+    def latency(self, path: str, phase: str = "before") -> float:
+        """Seconds to hold this request at `phase`: before it takes effect, or after."""
+        settings = self.settings
+        if settings.latency_ms <= 0 or settings.phase != phase or not self.applies_to(path):
             return 0.0
-        return self.settings.latency_ms / 1000
+        return settings.latency_ms / 1000
 
     def failure(self, path: str) -> int | None:
         """The HTTP status this request should fail with, or None to serve it."""
@@ -86,6 +94,10 @@ def _validated(changes: dict) -> dict:
         clean["retry_after"] = _number(clean["retry_after"], "retry_after", 0.0, 3600.0)
     if "status" in clean and clean["status"] not in FAILURE_STATUSES:
         raise FaultError(f"status must be one of {', '.join(map(str, FAILURE_STATUSES))}")
+    if "phase" in clean and clean["phase"] not in PHASES:
+        raise FaultError(f"phase must be one of {', '.join(PHASES)}")
+    if "drop" in clean and not isinstance(clean["drop"], bool):
+        raise FaultError("drop must be true or false")
     if "paths" in clean:
         paths = clean["paths"]
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
@@ -94,6 +106,12 @@ def _validated(changes: dict) -> dict:
     if "seed" in clean and clean["seed"] is not None and not isinstance(clean["seed"], int):
         raise FaultError("seed must be an integer or null")
     return clean
+
+
+def _coherent(settings: FaultSettings) -> FaultSettings:
+    if settings.phase == "after" and settings.status == 429 and not settings.drop:
+        raise FaultError("a 429 refuses a request before it takes effect: use phase 'before'")
+    return settings
 
 
 def _number(value: object, name: str, low: float, high: float) -> float:

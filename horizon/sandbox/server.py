@@ -15,6 +15,7 @@ import uvicorn
 from horizon.sandbox import DEFAULT_HOST
 from horizon.sandbox.app import create_app
 from horizon.sandbox.context import Sandbox
+from horizon.sandbox.middleware import ConnectionDropper
 from horizon.sandbox.options import SandboxOptions
 from horizon.sandbox.twilio_numbers import seed_numbers
 from horizon.serving import ServerThread, bind, start_thread, url_of
@@ -38,7 +39,7 @@ def prepare(options: SandboxOptions) -> tuple[Sandbox, uvicorn.Server]:
     sandbox = Sandbox.from_options(options)
     seed_numbers(sandbox, list(options.numbers))
     config = uvicorn.Config(
-        create_app(sandbox),
+        ConnectionDropper(create_app(sandbox)),
         lifespan="on",
         log_level="warning",
         access_log=False,

@@ -148,7 +148,7 @@ def test_faults_are_shown_and_bad_settings_refused(sandbox):
 
     assert sandbox.control("GET", "faults") == {
         "fail_rate": 0.0, "status": 500, "latency_ms": 20.0, "paths": ["/v1/responses"],
-        "retry_after": 1.0, "seed": None,
+        "retry_after": 1.0, "seed": None, "phase": "before", "drop": False,
     }  # fmt: skip
     for bad in ({"status": 418}, {"fail_rate": 2}, {"paths": "/v1"}, {"colour": "red"}):
         assert sandbox.http.post("/__sandbox__/faults", json=bad).status_code == 400
@@ -157,3 +157,54 @@ def test_faults_are_shown_and_bad_settings_refused(sandbox):
 def test_unknown_fault_setting_is_named():
     with pytest.raises(FaultError, match="colour"):
         Faults().update({"colour": "red"})
+
+
+def test_an_after_fault_lets_the_message_go_out_and_loses_its_answer(sandbox):
+    sandbox.seed_numbers("+14155550100")
+    sandbox.faults(fail_rate=1, status=500, phase="after", paths=["/2010-04-01/Accounts/"])
+
+    with pytest.raises(TwilioRestException) as raised:
+        sandbox.twilio(max_retries=0).messages.create(
+            from_="+14155550100", to="+14155550199", body="hi"
+        )
+
+    assert raised.value.status == 500
+    [sent] = sandbox.messages(direction="outbound-api")
+    assert (sent["to"], sent["body"]) == ("+14155550199", "hi")
+
+
+def test_an_after_fault_can_drop_the_connection_once_the_store_exists(sandbox):
+    sandbox.faults(fail_rate=1, status=500, phase="after", drop=True, paths=["/v1/vector_stores"])
+
+    with pytest.raises(openai.APIConnectionError):
+        sandbox.openai(max_retries=0).vector_stores.create(name="kb")
+
+    sandbox.faults(fail_rate=0)
+    assert [store.name for store in sandbox.openai().vector_stores.list()] == ["kb"]
+
+
+def test_a_before_fault_can_drop_the_connection_with_nothing_done(sandbox):
+    sandbox.faults(fail_rate=1, status=500, drop=True, paths=["/v1/vector_stores"])
+
+    with pytest.raises(openai.APIConnectionError):
+        sandbox.openai(max_retries=0).vector_stores.create(name="kb")
+
+    sandbox.faults(fail_rate=0)
+    assert list(sandbox.openai().vector_stores.list()) == []
+
+
+def test_after_latency_answers_late_once_the_work_is_done(sandbox):
+    sandbox.faults(latency_ms=400, phase="after", paths=["/v1/vector_stores"])
+    openai_client = sandbox.openai(max_retries=0)
+    openai_client = openai_client.with_options(timeout=0.2)
+
+    with pytest.raises(openai.APITimeoutError):
+        openai_client.vector_stores.create(name="kb")
+
+    sandbox.faults(latency_ms=0)
+    assert [store.name for store in sandbox.openai().vector_stores.list()] == ["kb"]
+
+
+def test_a_429_after_the_request_took_effect_is_refused():
+    with pytest.raises(FaultError, match="phase 'before'"):
+        Faults().update({"status": 429, "phase": "after"})
