@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# Answers after which a request may or may not have taken effect: the vendor timed out or
+# failed while working on it. A 429 or 409 is a refusal: nothing was done.
+AMBIGUOUS_STATUSES = frozenset({408, 500, 502, 503, 504})
 
 
 class VendorError(Exception):
@@ -43,6 +46,15 @@ class VendorError(Exception):
         """Worth retrying: rate limits, server errors, and calls that got no answer."""
         return self.status is None or self.status in TRANSIENT_STATUSES
 
+    @property
+    def ambiguous(self) -> bool:
+        """The request may have taken effect: no answer came, or the vendor failed mid-way.
+
+        A request that is not idempotent (send a message, create a store) must not be
+        repeated after such an error before looking whether its first attempt took effect.
+        """
+        return self.status is None or self.status in AMBIGUOUS_STATUSES
+
     @classmethod
     def like(cls, error: VendorError) -> VendorError:
         """`error` again as this class (its vendor, message, status and code kept)."""
@@ -60,6 +72,17 @@ class TemporaryError(VendorError):
 
     @property
     def transient(self) -> bool:
+        return True
+
+
+class BusyError(TemporaryError):
+    """Another request is still working on the same thing (OpenAI's conversation_locked).
+
+    Retried, and ambiguous: the request still working may be an earlier attempt of ours.
+    """
+
+    @property
+    def ambiguous(self) -> bool:
         return True
 
 

@@ -21,9 +21,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential back-off with full jitter, capped per wait and in total.
+    """Exponential back-off with full jitter, capped per wait, in attempts and in total time.
 
-    A `Retry-After` from the vendor is honoured as the least wait, within the budget.
+    `budget` bounds the whole call, attempts included: six attempts that each time out after
+    20 s do not fit a 40 s budget. A `Retry-After` from the vendor is honoured as the least
+    wait, within the budget.
     """
 
     attempts: int = 6
@@ -37,14 +39,17 @@ class RetryPolicy:
         jittered = random.uniform(ceiling / 2, ceiling)
         return max(jittered, retry_after or 0.0)
 
-    def waits(self, error: BaseException, attempt: int, waited: float) -> float | None:
-        """The wait before the next attempt, or None when `error` must be raised."""
+    def waits(self, error: BaseException, attempt: int, spent: float) -> float | None:
+        """The wait before the next attempt, or None when `error` must be raised.
+
+        `spent` is the time the call has taken so far, attempts and waits together.
+        """
         if not isinstance(error, VendorError) or not error.transient:
             return None
         if attempt >= self.attempts:
             return None
         wait = self.delay(attempt, error.retry_after)
-        if waited + wait > self.budget:
+        if spent + wait > self.budget:
             return None
         return wait
 
@@ -52,52 +57,104 @@ class RetryPolicy:
 DEFAULT_POLICY = RetryPolicy()
 
 
+class _Attempts:
+    """One call's progress through the policy: attempts made, time spent, and doubt.
+
+    After an ambiguous failure the first attempt may have taken effect, so every later
+    attempt looks first (`recover`) and repeats the request only if it finds nothing.
+    """
+
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float]) -> None:
+        self.policy, self.clock = policy, clock
+        self.attempt, self.spent, self.doubt = 1, 0.0, False
+        self.started = clock()
+
+    def failed(self, error: VendorError, can_recover: bool) -> float:
+        """The wait before trying again; raises `error` when the policy gives up."""
+        self.doubt = self.doubt or (can_recover and error.ambiguous)
+        self.spent += self.clock() - self.started
+        wait = self.policy.waits(error, self.attempt, self.spent)
+        if wait is None:
+            raise error
+        return wait
+
+    def waited(self, seconds: float) -> None:
+        self.attempt, self.spent = self.attempt + 1, self.spent + seconds
+        self.started = self.clock()
+
+
 def call(
     function: Callable[[], T],
     policy: RetryPolicy = DEFAULT_POLICY,
     *,
+    recover: Callable[[], T | None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Run `function`, retrying transient VendorErrors according to `policy`."""
-    attempt, waited = 1, 0.0
+    """Run `function`, retrying transient VendorErrors according to `policy`.
+
+    `recover`, for a request that is not idempotent, finds what an earlier attempt may have
+    done (None: nothing): after an ambiguous failure it runs before every new attempt, and
+    what it finds is the result.
+    """
+    attempts = _Attempts(policy, clock)
     while True:
         try:
+            if attempts.doubt and recover is not None:
+                found = recover()
+                if found is not None:
+                    return found
+                attempts.doubt = False
             return function()
         except VendorError as error:
-            wait = policy.waits(error, attempt, waited)
-            if wait is None:
-                raise
+            wait = attempts.failed(error, recover is not None)
         sleep(wait)
-        attempt, waited = attempt + 1, waited + wait
+        attempts.waited(wait)
 
 
 async def call_async(
     function: Callable[[], Awaitable[T]],
     policy: RetryPolicy = DEFAULT_POLICY,
     *,
+    recover: Callable[[], Awaitable[T | None]] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """`call` for coroutines: the wait never blocks the event loop."""
-    attempt, waited = 1, 0.0
+    attempts = _Attempts(policy, clock)
     while True:
         try:
+            if attempts.doubt and recover is not None:
+                found = await recover()
+                if found is not None:
+                    return found
+                attempts.doubt = False
             return await function()
         except VendorError as error:
-            wait = policy.waits(error, attempt, waited)
-            if wait is None:
-                raise
+            wait = attempts.failed(error, recover is not None)
         await sleep(wait)
-        attempt, waited = attempt + 1, waited + wait
+        attempts.waited(wait)
 
 
-def vendor_call(function: Callable[[], T], policy: RetryPolicy = DEFAULT_POLICY) -> T:
-    """Call an SDK function with its exceptions wrapped as VendorError and retried by `policy`."""
+def vendor_call(
+    function: Callable[[], T],
+    policy: RetryPolicy = DEFAULT_POLICY,
+    *,
+    recover: Callable[[], T | None] | None = None,
+) -> T:
+    """Call an SDK function with its exceptions wrapped as VendorError and retried by `policy`.
 
-    def attempt() -> T:
-        with vendor_errors():
-            return function()
+    `recover` (see `call`) makes a create that is not idempotent look before it repeats.
+    """
 
-    return call(attempt, policy)
+    def wrapped(function: Callable[[], Any]) -> Callable[[], Any]:
+        def attempt() -> Any:
+            with vendor_errors():
+                return function()
+
+        return attempt
+
+    return call(wrapped(function), policy, recover=wrapped(recover) if recover else None)
 
 
 def twilio_records(first_page: Callable[[], Any], policy: RetryPolicy) -> Iterator[Any]:

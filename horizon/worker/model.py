@@ -18,7 +18,7 @@ import openai
 from horizon.config.client import Client
 from horizon.store.aio import AsyncStore
 from horizon.store.records import Usage, WorkItem
-from horizon.vendors.errors import TemporaryError, VendorError, vendor_errors
+from horizon.vendors.errors import BusyError, VendorError, vendor_errors
 from horizon.vendors.retry import RetryPolicy, call_async
 
 DAY = 86400.0
@@ -109,7 +109,7 @@ class AssistantModel:
             if error.code == "conversation_locked":
                 # Another call on this conversation is still running (a previous process's
                 # turn): worth waiting for, whatever status it came with.
-                raise TemporaryError.like(error) from error
+                raise BusyError.like(error) from error
             raise
 
     async def conversation(self, client: Client, user_number: str) -> str:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from horizon.vendors.errors import VendorError
+from horizon.vendors.errors import BusyError, VendorError
 from horizon.vendors.retry import RetryPolicy, call, call_async
 
 
@@ -102,3 +102,95 @@ def test_vendor_error_without_an_answer_says_so() -> None:
 
     assert str(error) == "network: no response: ConnectionError: connection refused"
     assert error.transient
+
+
+class Clock:
+    """A monotonic clock that only the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_budget_counts_the_attempts_as_well_as_the_waits() -> None:
+    clock = Clock()
+    calls = 0
+
+    def times_out() -> str:
+        nonlocal calls
+        calls += 1
+        clock.now += 20.0  # each attempt takes the client's whole timeout
+        raise VendorError("twilio", "ReadTimeout")
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    with pytest.raises(VendorError):
+        call(
+            times_out,
+            RetryPolicy(attempts=6, base_delay=0.1, budget=40.0),
+            sleep=sleep,
+            clock=clock,
+        )
+
+    assert calls == 2  # 20 s + a wait + 20 s: a third attempt would overrun 40 s
+
+
+def test_after_an_ambiguous_failure_the_retry_looks_before_it_repeats() -> None:
+    sent: list[str] = []
+
+    def send() -> str:
+        sent.append("SM1")
+        raise VendorError("twilio", "connection dropped")  # it went out; the answer did not
+
+    result = call(send, RetryPolicy(base_delay=0.01), recover=lambda: "SM1", sleep=lambda _: None)
+
+    assert result == "SM1" and sent == ["SM1"]
+
+
+def test_nothing_found_after_an_ambiguous_failure_repeats_the_request() -> None:
+    flaky = Flaky(VendorError("openai", "server error", status=500))
+    looked: list[bool] = []
+
+    result = call(flaky, recover=lambda: looked.append(True), sleep=lambda _: None)
+
+    assert result == "ok" and flaky.calls == 2 and looked == [True]
+
+
+def test_a_refusal_is_retried_without_looking() -> None:
+    flaky = Flaky(rate_limited(), VendorError("twilio", "conflict", status=409))
+
+    result = call(flaky, recover=pytest.fail, sleep=lambda _: None)
+
+    assert result == "ok" and flaky.calls == 3
+
+
+def test_a_look_that_fails_is_made_again_before_any_repeat() -> None:
+    flaky = Flaky(VendorError("openai", "timed out"))
+    looks = Flaky(VendorError("openai", "list failed", status=503))
+
+    result = call(flaky, recover=lambda: looks() and None, sleep=lambda _: None)
+
+    assert result == "ok" and looks.calls == 2 and flaky.calls == 2
+
+
+def test_a_busy_conversation_is_ambiguous_and_retried_whatever_its_status() -> None:
+    busy = BusyError("openai", "Another process is operating on it", status=400)
+
+    assert busy.transient and busy.ambiguous
+    assert not VendorError("openai", "slow down", status=429).ambiguous
+
+
+def test_async_recover_returns_what_the_first_attempt_made() -> None:
+    async def create() -> str:
+        raise VendorError("openai", "ReadTimeout")
+
+    async def find() -> str | None:
+        return "vs_1"
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    assert asyncio.run(call_async(create, recover=find, sleep=no_wait)) == "vs_1"
