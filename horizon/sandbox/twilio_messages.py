@@ -2,6 +2,13 @@
 
 An outbound message is answered `queued` at once; a background task then moves it to
 `sent` and `delivered`, POSTing each transition, signed, to its status callback.
+
+A WhatsApp message to a user whose last message to that sender is older than 24 hours
+(or who never wrote) is accepted and then fails with error 63016, as Twilio reports it:
+asynchronously, in the message's status and its status callback
+(https://www.twilio.com/docs/api/errors/63016: "failed to be delivered … outside the
+allowed window"; no source shows a synchronous rejection, and a client that handles the
+asynchronous failure also handles a synchronous one).
 """
 
 from __future__ import annotations
@@ -31,8 +38,27 @@ from horizon.sandbox.twilio_senders import SENDERS
 from horizon.sandbox.world import public
 
 MESSAGES = "messages"
+# When each (user, sender) pair last wrote: the start of WhatsApp's 24-hour window.
+WINDOWS = "whatsapp_windows"
 WHATSAPP = "whatsapp:"
 MAX_BODY = 1600
+WINDOW_SECONDS = 24 * 3600
+OUTSIDE_WINDOW = (
+    63016,
+    "Failed to send freeform message because you are outside the allowed window. "
+    "If you are using WhatsApp, please use a Message Template.",
+)
+
+
+def body_length(body: str) -> int:
+    """A body's length as Twilio counts it against 1,600: in UTF-16 code units.
+
+    Twilio's docs say emoji "will be counted as multiple characters if they have a higher
+    byte count" (https://www.twilio.com/docs/api/errors/21617) without naming the unit;
+    UTF-16, where an emoji outside the BMP counts 2, is the stricter of the readings
+    that match the documented examples.
+    """
+    return len(body.encode("utf-16-le")) // 2
 
 
 def address_number(address: str) -> str:
@@ -73,7 +99,21 @@ def new_message(sandbox: Sandbox, **fields: object) -> dict:
         "_media_urls": media_urls,
         "_status_callback": fields.get("status_callback"),
     }
+    if fields["direction"] == "inbound" and record["from"].startswith(WHATSAPP):
+        sandbox.world.put(WINDOWS, _window_key(record["from"], record["to"]), {"since": now})
     return sandbox.world.put(MESSAGES, sid, record)
+
+
+def _window_key(user: str, sender: str) -> str:
+    return f"{address_number(user)}>{address_number(sender)}"
+
+
+def _outside_window(sandbox: Sandbox, record: dict) -> bool:
+    """A WhatsApp message to a user who has not written to this sender in 24 hours."""
+    if not record["to"].startswith(WHATSAPP):
+        return False
+    window = sandbox.world.get(WINDOWS, _window_key(record["to"], record["from"]))
+    return window is None or record["_created"] - window["since"] > WINDOW_SECONDS
 
 
 def _validate_create(sandbox: Sandbox, form: Form) -> None:
@@ -85,7 +125,7 @@ def _validate_create(sandbox: Sandbox, form: Form) -> None:
         raise invalid("A 'From' phone number is required.", code=21603)
     if not body and not media and not form.get("ContentSid"):
         raise invalid("Message body is required.", code=21602)
-    if len(body) > MAX_BODY:
+    if body_length(body) > MAX_BODY:
         raise invalid("The concatenated message body exceeds the 1600 character limit.", code=21617)
     if not E164.match(address_number(to)):
         raise invalid(f"Invalid 'To' Phone Number: {to}", code=21211)
@@ -142,20 +182,27 @@ def callback_params(record: dict) -> dict[str, str]:
         params["StructuredMessage"] = "false"
     if record.get("messaging_service_sid"):
         params["MessagingServiceSid"] = record["messaging_service_sid"]
+    if record.get("error_code"):
+        # Twilio sends the code with an empty ErrorMessage (observed by integrators).
+        params["ErrorCode"] = str(record["error_code"])
     return params
 
 
 async def run_lifecycle(sandbox: Sandbox, sid: str) -> None:
-    """queued -> sent -> delivered, one status callback per transition, in order."""
-    for status in ("sent", "delivered"):
+    """queued -> sent -> delivered (or failed), one status callback per transition, in order."""
+    record = sandbox.world.get(MESSAGES, sid)
+    outside = record is not None and _outside_window(sandbox, record)
+    for status in ("failed",) if outside else ("sent", "delivered"):
         await asyncio.sleep(sandbox.options.status_step)
         record = sandbox.world.get(MESSAGES, sid)
         if record is None:  # the world was reset meanwhile
             return
         now = rfc2822(time.time())
-        changes = {"status": status, "date_updated": now}
+        changes: dict = {"status": status, "date_updated": now}
         if status == "sent":
             changes["date_sent"] = now
+        if status == "failed":
+            changes["error_code"], changes["error_message"] = OUTSIDE_WINDOW
         record = sandbox.world.put(MESSAGES, sid, {**record, **changes})
         if record["_status_callback"]:
             await sandbox.delivery.send(record["_status_callback"], callback_params(record))

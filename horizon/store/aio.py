@@ -115,6 +115,9 @@ class AsyncReplies:
     async def turn(self, turn_id: int) -> Turn:
         return await self._calls.run(self._replies.turn, turn_id)
 
+    async def sent_sids(self, client_id: str, user_number: str, since: float) -> set[str]:
+        return await self._calls.run(self._replies.sent_sids, client_id, user_number, since)
+
     async def save_reply(
         self,
         turn_id: int,

@@ -68,6 +68,7 @@ class Turn:
     kind: str | None
     parts: tuple[str, ...] = field(default_factory=tuple)
     parts_sent: int = 0
+    started_at: float = 0.0
 
     @property
     def replied(self) -> bool:

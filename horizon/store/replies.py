@@ -65,8 +65,25 @@ class Replies:
             row = connection.execute(select(turns).where(turns.c.id == turn_id)).mappings().one()
         parts = tuple(json.loads(row["parts"])) if row["parts"] else ()
         return Turn(
-            row["id"], row["client_id"], row["user_number"], row["kind"], parts, row["parts_sent"]
+            row["id"],
+            row["client_id"],
+            row["user_number"],
+            row["kind"],
+            parts,
+            row["parts_sent"],
+            row["started_at"],
         )
+
+    def sent_sids(self, client_id: str, user_number: str, since: float) -> set[str]:
+        """The sids of the parts sent to the pair since `since` that the store knows of."""
+        query = select(messages.c.sid).where(
+            messages.c.client_id == client_id,
+            messages.c.user_number == user_number,
+            messages.c.direction == "outbound",
+            messages.c.created_at >= since,
+        )
+        with self.db.engine.connect() as connection:
+            return set(connection.execute(query).scalars())
 
     def save_reply(
         self,

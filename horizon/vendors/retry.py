@@ -64,9 +64,9 @@ class _Attempts:
     attempt looks first (`recover`) and repeats the request only if it finds nothing.
     """
 
-    def __init__(self, policy: RetryPolicy, clock: Callable[[], float]) -> None:
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float], doubt: bool) -> None:
         self.policy, self.clock = policy, clock
-        self.attempt, self.spent, self.doubt = 1, 0.0, False
+        self.attempt, self.spent, self.doubt = 1, 0.0, doubt
         self.started = clock()
 
     def failed(self, error: VendorError, can_recover: bool) -> float:
@@ -88,6 +88,7 @@ def call(
     policy: RetryPolicy = DEFAULT_POLICY,
     *,
     recover: Callable[[], T | None] | None = None,
+    doubt: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
@@ -95,9 +96,10 @@ def call(
 
     `recover`, for a request that is not idempotent, finds what an earlier attempt may have
     done (None: nothing): after an ambiguous failure it runs before every new attempt, and
-    what it finds is the result.
+    what it finds is the result. `doubt` makes it run before the first attempt too (an
+    earlier process may have made the request before it died).
     """
-    attempts = _Attempts(policy, clock)
+    attempts = _Attempts(policy, clock, doubt)
     while True:
         try:
             if attempts.doubt and recover is not None:
@@ -117,11 +119,12 @@ async def call_async(
     policy: RetryPolicy = DEFAULT_POLICY,
     *,
     recover: Callable[[], Awaitable[T | None]] | None = None,
+    doubt: bool = False,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """`call` for coroutines: the wait never blocks the event loop."""
-    attempts = _Attempts(policy, clock)
+    attempts = _Attempts(policy, clock, doubt)
     while True:
         try:
             if attempts.doubt and recover is not None:

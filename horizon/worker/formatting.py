@@ -1,7 +1,9 @@
-"""What the model writes, made fit for WhatsApp: its formatting, in parts of at most 1,600 chars.
+"""What the model writes, made fit for WhatsApp: its formatting, in parts Twilio accepts.
 
 WhatsApp knows *bold*, _italic_, ~strike~ and ```code```; Markdown's headings, links and
-double markers would show up as literal symbols.
+double markers would show up as literal symbols. Twilio refuses a body over 1,600
+characters counted as UTF-16 code units (an emoji outside the BMP counts 2; error 21617),
+so parts are measured that way, not in Python's code points.
 """
 
 from __future__ import annotations
@@ -51,12 +53,28 @@ def _link(match: re.Match) -> str:
     return bare if label in (url, bare) else f"{label} ({bare})"
 
 
+def utf16_length(text: str) -> int:
+    """`text`'s length as Twilio counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many of `text`'s code points fit in `limit` UTF-16 code units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
 def split_message(text: str, limit: int = MAX_PART) -> list[str]:
-    """Parts of at most `limit` chars, cut at a paragraph, line, sentence or word boundary."""
+    """Parts of at most `limit` UTF-16 code units, cut at a paragraph, line, sentence or
+    word boundary."""
     text = text.strip()
     parts: list[str] = []
-    while len(text) > limit:
-        cut = _best_cut(text, limit)
+    while utf16_length(text) > limit:
+        cut = _best_cut(text, _fitting(text, limit))
         parts.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     if text:

@@ -20,7 +20,7 @@ from horizon.vendors.errors import VendorError
 from horizon.worker.formatting import split_message, to_whatsapp
 from horizon.worker.keywords import Keywords
 from horizon.worker.limits import DEFAULT_LIMIT_MESSAGE, HOUR, estimated_cost, month_start
-from horizon.worker.messenger import Messenger, address
+from horizon.worker.messenger import CLOCK_SKEW, Messenger, Part, address
 from horizon.worker.model import AssistantModel, user_text
 
 SPEND_CACHE_SECONDS = 30.0
@@ -61,8 +61,9 @@ class TurnRunner:
         """Answer `batch` (messages of one pair, in order) in turn `turn_id`, started or resumed."""
         first = batch[0]
         client_id, user = first.client_id, first.user_number
-        if first.turn_id is None:
-            turn = Turn(turn_id, client_id, user, None)
+        resumed = first.turn_id is not None
+        if not resumed:
+            turn = Turn(turn_id, client_id, user, None, started_at=time.time())
         else:
             log_event("turn_resumed", client=client_id, sid=first.sid, turn=turn_id)
             turn = await self.store.replies.turn(turn_id)
@@ -72,12 +73,12 @@ class TurnRunner:
             await self.store.replies.save_reply(
                 turn_id, decision.kind, parts, decision.usage, decision.response_id, decision.error
             )
-            turn = Turn(turn_id, client_id, user, decision.kind, tuple(parts), 0)
+            turn = Turn(turn_id, client_id, user, decision.kind, tuple(parts), 0, turn.started_at)
             status, error, usage = decision.status, decision.error, decision.usage
             self._count(client_id, decision)
         else:
             status, error, usage = "answered", None, None
-        sent_error = await self._send_parts(turn, first, usage, (status, error))
+        sent_error = await self._send_parts(turn, first, usage, (status, error), resumed)
         if sent_error is not None or turn.parts_sent >= len(turn.parts):
             # Nothing (more) was sent, or sending failed: the last part did not finish it.
             await self.store.replies.finish_turn(
@@ -108,9 +109,12 @@ class TurnRunner:
         if not turn.replied and client is not None:
             parts = [client.assistant.fallback_message]
             await self.store.replies.save_reply(turn_id, "fallback", parts, error=error)
-            turn = Turn(turn_id, first.client_id, first.user_number, "fallback", tuple(parts))
+            turn = Turn(
+                turn_id, first.client_id, first.user_number, "fallback", tuple(parts), 0,
+                turn.started_at,
+            )  # fmt: skip
             self.metrics.replies.labels(first.client_id, "fallback").inc()
-        sent_error = await self._send_parts(turn, first, None, ("failed", error))
+        sent_error = await self._send_parts(turn, first, None, ("failed", error), resumed=True)
         if sent_error is not None or turn.parts_sent >= len(turn.parts):
             await self.store.replies.finish_turn(turn_id, "failed", sent_error or error)
         log_event(
@@ -185,18 +189,35 @@ class TurnRunner:
         return Decision("answer", text, usage=reply.usage, response_id=reply.response_id)
 
     async def _send_parts(
-        self, turn: Turn, first: WorkItem, usage: Usage | None, finish: tuple[str, str | None]
+        self,
+        turn: Turn,
+        first: WorkItem,
+        usage: Usage | None,
+        finish: tuple[str, str | None],
+        resumed: bool,
     ) -> str | None:
         """Send the parts not sent yet, in order; the error text if Twilio gave up.
 
-        Recording the last part also finishes the turn with `finish` (status, error).
+        Recording the last part also finishes the turn with `finish` (status, error). In a
+        resumed turn the first part sent may have gone out before the crash: it is looked
+        for before it is sent.
         """
         from_ = address(first.client_number, first.channel)
         to = address(first.user_number, first.channel)
         sender = (first.client_number, first.user_number, first.channel)
+
+        async def known() -> set[str]:
+            return await self.store.replies.sent_sids(
+                turn.client_id, turn.user_number, turn.started_at - CLOCK_SKEW
+            )
+
         for part in range(turn.parts_sent + 1, len(turn.parts) + 1):
+            body = turn.parts[part - 1]
+            doubt = resumed and part == turn.parts_sent + 1
             try:
-                sid, status = await self.messenger.send(from_, to, turn.parts[part - 1])
+                sid, status = await self.messenger.send(
+                    Part(from_, to, body, turn.started_at, known), doubt=doubt
+                )
             except VendorError as error:
                 self.metrics.vendor_errors.labels(turn.client_id, error.vendor).inc()
                 log_event(

@@ -21,6 +21,11 @@ def add_sender(sandbox, number: str = SENDER, **webhook: str) -> None:
     sandbox.twilio().messaging.v2.channels_senders.create(request)
 
 
+def user_writes(sandbox, user: str = USER, sender: str = SENDER) -> None:
+    """The user's message opens WhatsApp's 24-hour window for replies from `sender`."""
+    sandbox.inbound(user, sender, "hola")
+
+
 def wait_until_delivered(sandbox, sid: str) -> None:
     for _ in range(200):
         if [m["status"] for m in sandbox.messages() if m["sid"] == sid] == ["delivered"]:
@@ -30,7 +35,8 @@ def wait_until_delivered(sandbox, sid: str) -> None:
 
 
 def test_whatsapp_message_is_queued_then_sent_then_delivered(sandbox):
-    add_sender(sandbox)
+    add_sender(sandbox, callback_url="http://127.0.0.1:9/unused")
+    user_writes(sandbox)
     client = sandbox.twilio()
 
     message = client.messages.create(from_=f"whatsapp:{SENDER}", to=f"whatsapp:{USER}", body="hola")
@@ -44,7 +50,8 @@ def test_whatsapp_message_is_queued_then_sent_then_delivered(sandbox):
 
 
 def test_status_callbacks_are_signed_and_report_each_transition(sandbox, webhook_receiver):
-    add_sender(sandbox)
+    add_sender(sandbox, callback_url="http://127.0.0.1:9/unused")
+    user_writes(sandbox)
     callback = f"{webhook_receiver.url}/twilio/status"
 
     message = sandbox.twilio().messages.create(
@@ -62,11 +69,59 @@ def test_status_callbacks_are_signed_and_report_each_transition(sandbox, webhook
 
 
 def test_sender_status_callback_url_is_used_when_the_message_has_none(sandbox, webhook_receiver):
-    add_sender(sandbox, status_callback_url=f"{webhook_receiver.url}/twilio/status")
+    add_sender(
+        sandbox,
+        callback_url="http://127.0.0.1:9/unused",
+        status_callback_url=f"{webhook_receiver.url}/twilio/status",
+    )
+    user_writes(sandbox)
 
     sandbox.twilio().messages.create(from_=f"whatsapp:{SENDER}", to=f"whatsapp:{USER}", body="hi")
 
     assert [r.form["MessageStatus"] for r in webhook_receiver.wait_for(2)] == ["sent", "delivered"]
+
+
+def test_a_whatsapp_reply_to_a_user_who_never_wrote_fails_with_63016(sandbox, webhook_receiver):
+    add_sender(sandbox, status_callback_url=f"{webhook_receiver.url}/twilio/status")
+
+    message = sandbox.twilio().messages.create(
+        from_=f"whatsapp:{SENDER}", to=f"whatsapp:{USER}", body="hola"
+    )
+
+    assert message.status == "queued"  # accepted: the failure comes later, as on Twilio
+    [callback] = webhook_receiver.wait_for(1)
+    assert (callback.form["MessageStatus"], callback.form["ErrorCode"]) == ("failed", "63016")
+    fetched = sandbox.twilio().messages(message.sid).fetch()
+    assert (fetched.status, fetched.error_code) == ("failed", 63016)
+
+
+def test_the_window_closes_24_hours_after_the_users_last_message(sandbox, webhook_receiver):
+    add_sender(sandbox, callback_url="http://127.0.0.1:9/unused")
+    user_writes(sandbox)
+    key = f"{USER}>{SENDER}"
+    window = sandbox.running.sandbox.world.get("whatsapp_windows", key)
+    sandbox.running.sandbox.world.put("whatsapp_windows", key, {"since": window["since"] - 86401})
+    callback = f"{webhook_receiver.url}/twilio/status"
+
+    sandbox.twilio().messages.create(
+        from_=f"whatsapp:{SENDER}", to=f"whatsapp:{USER}", body="hola", status_callback=callback
+    )
+
+    assert [r.form["ErrorCode"] for r in webhook_receiver.wait_for(1)] == ["63016"]
+
+
+def test_length_counts_utf16_code_units_so_emoji_count_twice(sandbox):
+    add_sender(sandbox, callback_url="http://127.0.0.1:9/unused")
+    user_writes(sandbox)
+    client = sandbox.twilio()
+    send = lambda body: client.messages.create(  # noqa: E731
+        from_=f"whatsapp:{SENDER}", to=f"whatsapp:{USER}", body=body
+    )
+
+    assert send("😀" * 800).status == "queued"  # 800 code points, 1,600 UTF-16 units
+    with pytest.raises(TwilioRestException) as raised:
+        send("😀" * 801)
+    assert raised.value.code == 21617
 
 
 def test_sms_is_sent_from_a_seeded_number(sandbox):

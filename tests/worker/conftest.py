@@ -90,7 +90,10 @@ def pipeline(sandbox, fleet, tmp_path) -> Callable[..., Pipeline]:
     settings = sandbox.settings()
 
     def build(
-        clock: Callable[[], float] = time.time, openai_base_url: str | None = None
+        clock: Callable[[], float] = time.time,
+        openai_base_url: str | None = None,
+        twilio_timeout: float = 20.0,
+        policy: RetryPolicy = FAST_POLICY,
     ) -> Pipeline:
         """`openai_base_url` sends the model's calls elsewhere (a misbehaving proxy)."""
         store.db.clock = clock
@@ -100,8 +103,8 @@ def pipeline(sandbox, fleet, tmp_path) -> Callable[..., Pipeline]:
             model_settings = sandbox.settings(OPENAI_BASE_URL=openai_base_url)
         openai = async_openai_client(model_settings, timeout=10, max_retries=0)
         knowledge = openai_client(settings, timeout=10, max_retries=0)
-        twilio = async_twilio_client(settings)
-        messenger = Messenger(twilio, None, FAST_POLICY)
+        twilio = async_twilio_client(settings, timeout=twilio_timeout)
+        messenger = Messenger(twilio, None, policy)
         listing = functools.partial(vector_store_ids, knowledge, FAST_POLICY)
         model = AssistantModel(openai, async_store, FAST_POLICY, listing, clock=clock)
         metrics = Metrics()

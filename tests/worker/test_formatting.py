@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from horizon.worker.formatting import MAX_PART, split_message, to_whatsapp
+from horizon.worker.formatting import MAX_PART, split_message, to_whatsapp, utf16_length
 
 
 def test_bold_italic_and_strike_use_whatsapp_markers():
@@ -50,3 +50,18 @@ def test_paragraphs_are_preferred_to_sentences():
 def test_text_without_boundaries_is_cut_hard():
     parts = split_message("x" * 3500)
     assert [len(part) for part in parts] == [1600, 1600, 300]
+
+
+def test_a_reply_full_of_emoji_is_split_by_utf16_code_units():
+    text = "🍕 " * 900  # 900 emoji: 2,700 UTF-16 units, 1,800 code points
+    parts = split_message(text)
+
+    assert [utf16_length(part) for part in parts] == [1598, 1100]  # cut at a space
+    assert all(utf16_length(part) <= MAX_PART for part in parts)
+    assert "".join(parts).replace(" ", "") == "🍕" * 900
+
+
+def test_a_hard_cut_never_splits_an_emoji():
+    parts = split_message("😀" * 1000)
+
+    assert [utf16_length(part) for part in parts] == [1600, 400]
