@@ -57,6 +57,12 @@ class Metrics:
             ["status"],
             registry=r,
         )
+        self.delivery_errors = Counter(
+            "horizon_delivery_errors",
+            "Outbound messages Twilio reported failed or undelivered, by Twilio error code.",
+            ["code"],
+            registry=r,
+        )
         self.pairs_active = Gauge(
             "horizon_conversations_active",
             "(client, user) pairs with unanswered messages.",

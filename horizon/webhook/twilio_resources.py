@@ -22,6 +22,11 @@ MAX_MEDIA = 10
 REJECTED = "(rejected)"  # the client label of requests refused before they could be routed
 _ADDRESS = re.compile(r"^(?:whatsapp:)?\+?[0-9]{4,15}$")
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+# What an operator can do about a delivery error (https://www.twilio.com/docs/api/errors).
+DELIVERY_HINTS = {
+    "63016": "outside WhatsApp's 24-hour window: the user must write again before a free-form "
+    "reply can reach them (or send an approved template)",
+}
 
 
 class Notifier(Protocol):
@@ -131,12 +136,17 @@ class StatusResource:
         error = form.get("ErrorCode") or None
         known = await self.store.replies.update_status(sid, status, error)
         self.metrics.statuses.labels(status).inc()
+        failed = status in ("failed", "undelivered")
+        if failed:
+            # Final: Twilio does not retry a failed delivery, and neither does Horizon.
+            self.metrics.delivery_errors.labels(error or "none").inc()
         log_event(
             "delivery_status",
             sid=sid,
             status=status,
             error=error,
+            hint=DELIVERY_HINTS.get(error or "") if failed else None,
             known=known or None,
-            level=30 if status in ("failed", "undelivered") else 20,
+            level=30 if failed else 20,
         )
         resp.status = falcon.HTTP_204

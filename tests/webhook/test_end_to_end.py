@@ -243,3 +243,59 @@ def test_stopping_lets_a_turn_under_way_finish_and_send_its_reply(sandbox, webho
     [reply] = replies(sandbox)
     assert "¿a qué hora abrís?" in reply["body"]
     assert inbound_statuses(webhook) == ["answered"]
+
+
+def test_a_reply_outside_the_24_hour_window_fails_with_63016_and_is_not_retried(
+    sandbox, webhook, caplog
+):
+    # A message reaches the webhook without the user having written to WhatsApp (a replayed
+    # old message, say): Twilio accepts the reply, then fails it with 63016.
+    from horizon.sandbox.delivery import twilio_signature
+
+    form = {
+        "MessageSid": "SM" + "e" * 32, "From": f"whatsapp:{ANA}", "To": f"whatsapp:{ROMA}",
+        "Body": "hola", "AccountSid": sandbox.account_sid,
+    }  # fmt: skip
+    url = f"{webhook.public_url}/twilio/inbound"
+    signature = twilio_signature(sandbox.auth_token, url, form)
+    with caplog.at_level("INFO", logger="horizon"):
+        answer = httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+
+        store = webhook.webhook.store.store
+        failed = eventually(
+            lambda: [
+                m for m in store.find_messages(direction="outbound") if m["status"] == "failed"
+            ],
+            what="the failed delivery stored",
+        )
+
+    assert [m["error"] for m in failed] == ["63016"]
+    assert len(replies(sandbox, ANA)) == 1  # sent once, never again
+    metrics = httpx.get(f"{webhook.url}/metrics").text
+    assert 'horizon_delivery_errors_total{code="63016"} 1.0' in metrics
+    [logged] = [r for r in caplog.records if getattr(r, "horizon", {}).get("status") == "failed"]
+    assert "24-hour window" in logged.horizon["hint"]
+
+
+def test_lost_answers_from_twilio_never_duplicate_a_reply_in_a_burst(sandbox, webhook):
+    users = [f"+346000{n:05d}" for n in range(50)]
+    sandbox.faults(
+        phase="after", fail_rate=0.3, seed=7, retry_after=0,
+        paths=[f"/2010-04-01/Accounts/{sandbox.account_sid}/Messages.json"],
+    )  # fmt: skip
+    for round_ in range(4):
+        for user in users:
+            sandbox.inbound(user, ROMA, f"mensaje {round_} de {user}")
+
+    eventually(lambda: all_handled(webhook, 200), timeout=60, what="all 200 messages answered")
+    sandbox.faults(fail_rate=0)
+
+    stored = webhook.webhook.store.store.find_messages(direction="outbound")
+    assert {
+        m["status"] for m in webhook.webhook.store.store.find_messages(direction="inbound")
+    } == {"answered"}
+    for user in users:
+        sent = [m["body"] for m in replies(sandbox, user)]
+        recorded = [m["body"] for m in stored if m["user_number"] == user]
+        assert sent == recorded and sent, user  # each reply once, in order

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from horizon.vendors.retry import RetryPolicy
 
 from .conftest import ROMA, inbound
@@ -80,3 +82,40 @@ def test_twilio_slow_for_longer_than_the_budget_still_never_sends_twice(sandbox,
     sandbox.faults(latency_ms=0)
     assert recorded == []  # never confirmed, so never recorded as sent
     assert len(sent_to(sandbox)) == 1  # but it went out, once
+
+
+class Crash(Exception):
+    """The process dies here: nothing after this point runs."""
+
+
+def test_a_turn_resumed_after_a_crash_mid_reply_sends_no_part_twice(sandbox, pipeline):
+    sandbox.inbound(ANA, ROMA, "hola")
+    long_question = " ".join(f"Pregunta número {i} sobre la carta." for i in range(120))
+
+    async def crash_then_resume() -> list[str]:
+        built = pipeline()
+        try:
+            built.store.queue.record_inbound(inbound(SID, ANA, long_question, 0.0))
+            items = built.store.queue.pending_work("pizzeria-roma", ANA)
+            record = built.async_store.replies.record_part_sent
+
+            async def dies_after_sending_part_2(turn, part, *args, **kwargs):
+                if part == 2:
+                    raise Crash  # Twilio has part 2; the store never hears of it
+                await record(turn, part, *args, **kwargs)
+
+            built.async_store.replies.record_part_sent = dies_after_sending_part_2
+            with pytest.raises(Crash):
+                await built.answer(items)
+            built.async_store.replies.record_part_sent = record
+            resumed = built.store.queue.pending_work("pizzeria-roma", ANA)
+            await built.turns.run(resumed, resumed[0].turn_id)
+            return [m["body"] for m in built.store.find_messages(direction="outbound")]
+        finally:
+            await built.close()
+
+    recorded = asyncio.run(crash_then_resume())
+
+    sent = sent_to(sandbox)
+    assert len(recorded) == 3
+    assert sent == recorded  # each part once, in order
