@@ -9,16 +9,19 @@ files are uploaded or detached.
 
 A file OpenAI failed to index is kept, and shown as a notice with OpenAI's `last_error`:
 uploading the same content again would fail again, so it is replaced only when its sha256
-changes. Apply waits for OpenAI to index what it attached (`openai_indexing.py`).
+changes. Apply waits for OpenAI to index what it attached (`openai_indexing.py`). Creates
+are not idempotent: after an answer that may have been lost, each one first looks for what
+its earlier attempt made (`vendor_call(..., recover=...)`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
@@ -31,14 +34,21 @@ from horizon.providers.openai_indexing import (
 )
 from horizon.reconcile.provider import Applied, ByAction
 from horizon.reconcile.resources import Change, Resource
-from horizon.vendors.errors import VendorError
+from horizon.vendors.errors import VendorError, vendor_errors
 from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy, openai_records, vendor_call
 from horizon.vendors.vector_stores import MANAGED_BY, marked_stores, store_name
+
+T = TypeVar("T")
 
 KIND = "knowledge"
 PAGE_LIMIT = 100  # the most OpenAI serves per page
 # Statuses of a file that stays: indexed, being indexed, or failed on this very content.
 KEPT_STATUSES = ("completed", "in_progress", "failed")
+# An upload found after a lost answer must be recent: a file of the same name and size from
+# before this attempt is an older upload, not ours. The margin absorbs clock skew between
+# this machine and OpenAI (`created_at` is OpenAI's clock, in whole seconds); only a run
+# that failed in that minute, on a file edited to the very same size, could fool it.
+CLOCK_SLACK = 60.0
 
 
 def sha256_file(path: Path) -> str:
@@ -97,6 +107,17 @@ class Listed:
     ids: dict[str, str] = field(default_factory=dict)
     broken: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+
+
+def _unless_gone(function: Callable[[], T]) -> T | None:
+    """`function`'s result, or None when the vendor answers 404."""
+    try:
+        with vendor_errors():
+            return function()
+    except VendorError as error:
+        if error.status == 404:
+            return None
+        raise
 
 
 class OpenAIKnowledge(ByAction):
@@ -169,6 +190,7 @@ class OpenAIKnowledge(ByAction):
         store = vendor_call(
             lambda: create(name=name, metadata=metadata),
             self.policy,
+            recover=lambda: self._find_store(wanted.key),
         )
         for path in sorted(files):
             self._add_file(store.id, wanted, path)
@@ -212,18 +234,47 @@ class OpenAIKnowledge(ByAction):
 
     def _add_file(self, store_id: str, wanted: Resource, path: str) -> None:
         content = Path(wanted.detail["paths"][path]).read_bytes()
-        name = upload_name(wanted.key, path)
+        name, since = upload_name(wanted.key, path), time.time() - CLOCK_SLACK
         files = self.openai.files
         uploaded = vendor_call(
             lambda: files.create(file=(name, content), purpose="assistants"),
             self.policy,
+            recover=lambda: self._find_upload(name, len(content), since),
         )
         attributes = {"path": path, "sha256": hashlib.sha256(content).hexdigest()}
         attach = self.openai.vector_stores.files.create
         vendor_call(
             lambda: attach(store_id, file_id=uploaded.id, attributes=attributes),
             self.policy,
+            recover=lambda: self._find_attached(store_id, uploaded.id, attributes),
         )
+
+    def _find_store(self, client_id: str) -> Any | None:
+        """The marked store of `client_id` an earlier attempt made, if it did.
+
+        A store is created only when the plan found none for the client, and the apply lock
+        keeps other reconciles out: a marked store of the client now is that attempt's.
+        """
+        stores = marked_stores(self.openai, self.policy)
+        return next((store for store in stores if store.metadata["client"] == client_id), None)
+
+    def _find_upload(self, name: str, size: int, since: float) -> Any | None:
+        """The file an earlier attempt uploaded: same name and size, uploaded since `since`."""
+        listing = lambda: self.openai.files.list(purpose="assistants", order="desc")  # noqa: E731
+        for uploaded in openai_records(listing, self.policy):
+            if uploaded.created_at < since:
+                return None  # newest first: the rest are older still
+            if uploaded.filename == name and uploaded.bytes == size:
+                return uploaded
+        return None
+
+    def _find_attached(self, store_id: str, file_id: str, attributes: dict) -> Any | None:
+        """The attached file, if an earlier attempt attached it with these attributes."""
+        retrieve = self.openai.vector_stores.files.retrieve
+        attached = _unless_gone(lambda: retrieve(file_id, vector_store_id=store_id))
+        if attached is None or (attached.attributes or {}) != attributes:
+            return None
+        return attached
 
     def _remove_file(self, store_id: str, file_id: str) -> None:
         detach = self.openai.vector_stores.files.delete

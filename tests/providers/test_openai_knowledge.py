@@ -1,10 +1,11 @@
 """The knowledge provider against the sandbox: files tracked by sha256, uploaded when changed,
-waited for until OpenAI has indexed them."""
+waited for until OpenAI has indexed them, and created once even when an answer is lost."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from horizon.reconcile.plan import diff
 from horizon.reconcile.provider import Applied
 from horizon.reconcile.render_text import render_text
 from horizon.reconcile.resources import Action
+from horizon.sandbox.faults import Faults
 from horizon.vendors.openai_sdk import openai_client
 from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.vector_stores import vector_store_ids
@@ -267,6 +269,95 @@ def test_removing_another_file_keeps_the_failed_one_and_its_notice(sandbox, tmp_
         "roma/empty.md",
         "roma/menu.md",
     ]
+
+
+# --- Creates whose answer is lost -----------------------------------------------------------
+
+# With this rate and seed exactly the first request fails and the next 199 are served (the
+# next test proves it): a fault that hits the first attempt, not the look that follows it.
+ONLY_THE_FIRST = {"fail_rate": 0.02, "seed": 2202}
+
+
+def test_only_the_first_seed_fails_exactly_the_first_request():
+    faults = Faults()
+    faults.update({**ONLY_THE_FIRST, "status": 500})
+
+    assert [faults.failure("/v1/files") for _ in range(200)] == [500] + [None] * 199
+
+
+def in_sync_with_one_store(roma: Shop) -> str:
+    """Assert the apply left one store holding both files, the plan in sync; its id."""
+    openai = roma.sandbox.openai()
+    (store,) = openai.vector_stores.list()
+    assert vector_store_ids(openai) == {"roma": store.id}  # what the webhook searches
+    assert sorted(f.attributes["path"] for f in roma.attached()) == [
+        "roma/drinks.md", "roma/menu.md",
+    ]  # fmt: skip
+    assert len(list(openai.files.list())) == 2  # no stray upload
+    assert roma.plan().in_sync
+    return store.id
+
+
+def test_store_create_whose_connection_drops_leaves_one_store(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox)
+    plan = roma.plan()
+    sandbox.faults(phase="after", drop=True, paths=["/v1/vector_stores"], **ONLY_THE_FIRST)
+
+    roma.apply_plan(plan)
+
+    assert roma.count("POST /v1/vector_stores") == 1
+    assert roma.applied[0].remote_id == in_sync_with_one_store(roma)
+
+
+def lift_faults_once_received(sandbox, route: str) -> threading.Thread:
+    """Clear the faults once `route` has been received (its answer is already held back)."""
+
+    def lift() -> None:
+        deadline = time.monotonic() + 10
+        while not sandbox.requests()["by_route"].get(route) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # past its handler: the held answer keeps its latency
+        sandbox.faults(latency_ms=0, phase="before")
+
+    thread = threading.Thread(target=lift, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_store_create_that_times_out_leaves_one_store(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox, timeout=0.5)
+    plan = roma.plan()
+    sandbox.faults(phase="after", latency_ms=3000, paths=["/v1/vector_stores"])
+    lifter = lift_faults_once_received(sandbox, "POST /v1/vector_stores")
+
+    roma.apply_plan(plan)
+    lifter.join()
+
+    assert roma.count("POST /v1/vector_stores") == 1
+    assert roma.applied[0].remote_id == in_sync_with_one_store(roma)
+
+
+def test_upload_whose_connection_drops_is_found_not_repeated(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox)
+    plan = roma.plan()
+    sandbox.faults(phase="after", drop=True, paths=["/v1/files"], **ONLY_THE_FIRST)
+
+    roma.apply_plan(plan)
+
+    assert roma.count("POST /v1/files") == 2  # one per file: the lost one was found
+    in_sync_with_one_store(roma)
+
+
+def test_attach_answered_with_a_500_after_it_took_effect_is_found_not_repeated(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox)
+    plan = roma.plan()
+    sandbox.faults(phase="after", status=500, paths=["/v1/vector_stores/"], **ONLY_THE_FIRST)
+
+    roma.apply_plan(plan)
+
+    assert roma.count("POST /v1/vector_stores/{vector_store_id}/files") == 2
+    assert roma.count("GET /v1/vector_stores/{vector_store_id}/files/{file_id}") == 1
+    in_sync_with_one_store(roma)
 
 
 def test_reconcile_tells_the_operator_on_stderr_what_it_waits_for(sandbox, tmp_path, monkeypatch):
