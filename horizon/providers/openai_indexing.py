@@ -59,8 +59,8 @@ class Indexing:
             )
         if self.in_progress:
             parts.append(
-                f"OpenAI is still indexing {_files(self.in_progress)} of {self.total}; "
-                "file search cannot find what they hold until it finishes."
+                f"OpenAI is still indexing {_files(self.in_progress)} of {self.total} (file "
+                "search finds nothing in a file until it is indexed)."
             )
         return " ".join(parts) or None
 
@@ -105,7 +105,7 @@ def wait_for_indexing(
         if not counts.in_progress or elapsed >= wait.timeout:
             break
         if progress is not None and (reported is None or elapsed - reported >= wait.report_every):
-            progress(_progress_line(client_id, counts.in_progress, counts.total, elapsed))
+            progress(_progress_line(client_id, counts, elapsed, first=reported is None))
             reported = elapsed
         sleep(min(interval, wait.timeout - elapsed))
         interval = min(interval * 2, wait.max_poll)
@@ -113,10 +113,10 @@ def wait_for_indexing(
     return Indexing(counts.in_progress, counts.total, failed)
 
 
-def _progress_line(client_id: str, pending: int, total: int, elapsed: float) -> str:
-    if elapsed < 1:
-        return f"waiting for OpenAI to index {_files(pending)} of {client_id}…"
+def _progress_line(client_id: str, counts: Any, elapsed: float, *, first: bool) -> str:
+    if first:
+        return f"waiting for OpenAI to index {_files(counts.in_progress)} of {client_id}…"
     return (
-        f"still waiting for OpenAI to index {pending} of {_files(total)} of {client_id} "
-        f"({elapsed:.0f} s)…"
+        f"still waiting for OpenAI to index {counts.in_progress} of {_files(counts.total)} "
+        f"of {client_id} ({elapsed:.0f} s)…"
     )
