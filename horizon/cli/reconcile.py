@@ -52,7 +52,8 @@ def open_session(clients_dir: Path | None) -> Session:
         fail("the client files have errors; fix them before reconciling (see `horizon validate`)")
     settings = Settings()
     try:
-        providers = build_providers(settings)
+        # What apply waits for goes to stderr, out of the way of --output json or markdown.
+        providers = build_providers(settings, progress=lambda line: click.echo(line, err=True))
     except MissingSetting as error:
         fail(str(error))
     return Session(result.fleet, settings, providers)

@@ -61,6 +61,11 @@ def _check_account_sid(ctx: click.Context, param: click.Parameter, value: str) -
     help="Seconds a new WhatsApp sender reports CREATING before ONLINE.",
 )  # fmt: skip
 @click.option(
+    "--file-processing-seconds", type=click.FloatRange(min=0), show_default=True,
+    default=SandboxOptions.file_processing_seconds,
+    help="Seconds a file attached to a vector store reports in_progress before it is indexed.",
+)  # fmt: skip
+@click.option(
     "--account-sid", default=SANDBOX_ACCOUNT_SID, show_default=True, callback=_check_account_sid
 )
 @click.option("--auth-token", default=SANDBOX_AUTH_TOKEN, show_default=True)
@@ -77,6 +82,7 @@ def sandbox(
     fail_rate: float,
     fail_status: str,
     sender_online_after: float,
+    file_processing_seconds: float,
     account_sid: str,
     auth_token: str,
     openai_key: str,
@@ -95,6 +101,7 @@ def sandbox(
         fail_rate=fail_rate,
         fail_status=int(fail_status),
         sender_online_after=sender_online_after,
+        file_processing_seconds=file_processing_seconds,
     )
     try:
         sock = bind(host, port)

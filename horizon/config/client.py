@@ -90,12 +90,22 @@ def _url(value: str) -> str:
     return value
 
 
+MAX_ATTRIBUTE_CHARS = 512
+
+
 def _knowledge_file(name: str, info: ValidationInfo) -> str:
     """A knowledge file must be indexable, exist, and stay inside the repository.
 
     The validation context carries `base_dir` (the client file's folder) and `repo_root`
-    (an already resolved path); without them only the file type is checked.
+    (an already resolved path); without them only the file type and length are checked.
     """
+    # Reconcile keeps the path as it is written here in the file's OpenAI attributes, whose
+    # string values hold at most 512 characters (VectorStoreFileAttributes, OpenAI's spec).
+    if len(name) > MAX_ATTRIBUTE_CHARS:
+        raise ValueError(
+            f"{name[:40]!r}… is {len(name)} characters long; OpenAI keeps at most "
+            f"{MAX_ATTRIBUTE_CHARS} in the file attribute that holds a knowledge file's path"
+        )
     if Path(name).suffix.lower() not in KNOWLEDGE_SUFFIXES:
         raise ValueError(f"{name!r}: file_search cannot index this file type")
     context = info.context or {}

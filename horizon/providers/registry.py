@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from horizon.providers.openai_indexing import Progress
 from horizon.providers.openai_knowledge import OpenAIKnowledge
 from horizon.providers.twilio_numbers import TwilioNumbers
 from horizon.providers.twilio_senders import TwilioSenders
@@ -12,10 +13,13 @@ from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy
 from horizon.vendors.twilio_sdk import twilio_client
 
 
-def build_providers(settings: Settings, policy: RetryPolicy = DEFAULT_POLICY) -> list[Provider]:
+def build_providers(
+    settings: Settings, policy: RetryPolicy = DEFAULT_POLICY, progress: Progress | None = None
+) -> list[Provider]:
     """Every provider, with SDK clients from `settings` (raises MissingSetting naming a variable).
 
     The SDKs' own retries are off: `policy` retries each call, so retries never multiply.
+    `progress` hears what apply is waiting for (OpenAI indexing knowledge files).
     """
     public_url = settings.require("public_url", "to point senders at the webhook")
     twilio = twilio_client(settings, max_retries=0)
@@ -23,7 +27,7 @@ def build_providers(settings: Settings, policy: RetryPolicy = DEFAULT_POLICY) ->
     return [
         TwilioSenders(twilio, public_url, policy),
         TwilioNumbers(twilio, public_url, policy),
-        OpenAIKnowledge(openai, policy),
+        OpenAIKnowledge(openai, policy, progress=progress),
     ]
 
 

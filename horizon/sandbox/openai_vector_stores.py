@@ -1,4 +1,10 @@
-"""OpenAI vector stores and their files. Files are 'processed' at once; counts are derived."""
+"""OpenAI vector stores and their files.
+
+An attached file is `in_progress` until `file_processing_seconds` after it was attached,
+then `completed`, or `failed` with a `last_error` when its content cannot be indexed (an
+empty file). Its record keeps the outcome and when it is due, so the status is derived on
+every read and survives restarts; a store's `file_counts` and `status` follow its files.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,14 @@ DEFAULT_CHUNKING = {
     "type": "static",
     "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400},
 }
+FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+# OpenAI documents the codes (server_error, unsupported_file, invalid_file), not their
+# messages; this one follows the message seen for a file too large to index, "The file
+# could not be parsed because it is too large." (openai/openai-openapi#300).
+EMPTY_FILE_ERROR = {
+    "code": "invalid_file",
+    "message": "The file could not be parsed because it is empty.",
+}
 
 
 def store_files(vector_store_id: str) -> str:
@@ -31,13 +45,28 @@ def store_files(vector_store_id: str) -> str:
     return f"vector_store_files:{vector_store_id}"
 
 
+def render_file(record: dict, now: float | None = None) -> dict:
+    """An attached file as the API shows it at `now`: in progress until it is due."""
+    shown = public(record)
+    due = record.get("_processed_at")
+    if due is not None and (time.time() if now is None else now) < due:
+        # Nothing is indexed yet: no usage and no verdict (the SDK's LastError is nullable).
+        return {**shown, "status": "in_progress", "last_error": None, "usage_bytes": 0}
+    return shown
+
+
 def render_store(sandbox: Sandbox, record: dict) -> dict:
-    files = sandbox.world.all(store_files(record["id"]))
-    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0}
+    now = time.time()
+    files = [
+        render_file(attached, now) for attached in sandbox.world.all(store_files(record["id"]))
+    ]
+    counts = dict.fromkeys(FILE_STATUSES, 0)
     for attached in files:
         counts[attached["status"]] += 1
     return {
         **record,
+        # "in_progress" while any file is being processed, as OpenAI reports a store.
+        "status": "in_progress" if counts["in_progress"] else "completed",
         "file_counts": {**counts, "total": len(files)},
         "usage_bytes": sum(attached["usage_bytes"] for attached in files),
     }
@@ -67,9 +96,34 @@ def _expires_after(body: dict) -> dict | None:
     return {"anchor": "last_active_at", "days": expires_after["days"]}
 
 
+def attributes_param(body: dict) -> dict | None:
+    """Validate `attributes` within the limits of the spec's VectorStoreFileAttributes.
+
+    At most 16 keys (maxProperties) of at most 64 characters (propertyNames); each value a
+    string of at most 512 characters, a number or a boolean.
+    """
+    attributes = body.get("attributes")
+    if attributes is None:
+        return None
+    if not isinstance(attributes, dict) or len(attributes) > 16:
+        raise invalid(
+            "Invalid 'attributes': expected an object with at most 16 keys.", "attributes"
+        )
+    for key, value in attributes.items():
+        too_long = isinstance(value, str) and len(value) > 512
+        if len(key) > 64 or too_long or not isinstance(value, str | int | float | bool):
+            raise invalid(
+                f"Invalid 'attributes.{key}': keys are at most 64 characters and values are "
+                "strings of at most 512 characters, numbers or booleans.",
+                "attributes",
+            )
+    return attributes
+
+
 def attach_file(sandbox: Sandbox, vector_store_id: str, file_id: object, body: dict) -> dict:
     if not isinstance(file_id, str) or not file_id:
         raise missing("file_id")
+    attributes = attributes_param(body)
     uploaded = sandbox.world.get(FILES, file_id)
     if uploaded is None:
         raise not_found(f"No file found with id '{file_id}'.", param="file_id")
@@ -77,17 +131,21 @@ def attach_file(sandbox: Sandbox, vector_store_id: str, file_id: object, body: d
     existing = sandbox.world.get(collection, file_id)
     if existing is not None:
         return existing
+    now = time.time()
+    empty = uploaded["bytes"] == 0
     record = {
         "id": file_id,
         "object": "vector_store.file",
-        "created_at": int(time.time()),
-        "usage_bytes": uploaded["bytes"],
+        "created_at": int(now),
+        "usage_bytes": 0 if empty else uploaded["bytes"],
         "vector_store_id": vector_store_id,
-        "status": "completed",
-        "last_error": None,
-        "attributes": body.get("attributes"),
+        # The outcome once processed; `render_file` shows in_progress until then.
+        "status": "failed" if empty else "completed",
+        "last_error": EMPTY_FILE_ERROR if empty else None,
+        "attributes": attributes,
         "chunking_strategy": body.get("chunking_strategy") or DEFAULT_CHUNKING,
         "_filename": uploaded["filename"],
+        "_processed_at": now + sandbox.options.file_processing_seconds,
     }
     return sandbox.world.put(collection, file_id, record)
 
@@ -110,7 +168,6 @@ class VectorStores:
             "created_at": now,
             "name": str(body.get("name") or ""),
             "description": body.get("description"),
-            "status": "completed",
             "expires_after": _expires_after(body),
             "expires_at": None,
             "last_active_at": now,
@@ -167,17 +224,22 @@ class VectorStoreFiles:
     async def on_post(self, req, resp, vector_store_id: str) -> None:
         get_store(self.sandbox, vector_store_id)
         body = await read_json(req)
-        resp.media = public(attach_file(self.sandbox, vector_store_id, body.get("file_id"), body))
+        attached = attach_file(self.sandbox, vector_store_id, body.get("file_id"), body)
+        resp.media = render_file(attached)
 
     async def on_get(self, req, resp, vector_store_id: str) -> None:
         get_store(self.sandbox, vector_store_id)
         status = req.get_param("filter")
-        records = [
-            record
-            for record in self.sandbox.world.all(store_files(vector_store_id))
-            if not status or record["status"] == status
-        ]
-        resp.media = cursor_page(req, records)
+        if status is not None and status not in FILE_STATUSES:
+            raise invalid(
+                f"Invalid value for 'filter': '{status}'. Expected one of "
+                f"{', '.join(FILE_STATUSES)}.",
+                "filter",
+            )
+        now = time.time()
+        shown = [render_file(r, now) for r in self.sandbox.world.all(store_files(vector_store_id))]
+        records = [record for record in shown if not status or record["status"] == status]
+        resp.media = cursor_page(req, records, render=lambda record: record)
 
 
 class VectorStoreFile:
@@ -194,13 +256,15 @@ class VectorStoreFile:
         return record
 
     async def on_get(self, req, resp, vector_store_id: str, file_id: str) -> None:
-        resp.media = public(self._record(vector_store_id, file_id))
+        resp.media = render_file(self._record(vector_store_id, file_id))
 
     async def on_post(self, req, resp, vector_store_id: str, file_id: str) -> None:
         record = self._record(vector_store_id, file_id)
         body = await read_json(req)
-        updated = {**record, "attributes": body.get("attributes")}
-        resp.media = public(self.sandbox.world.put(store_files(vector_store_id), file_id, updated))
+        updated = {**record, "attributes": attributes_param(body)}
+        resp.media = render_file(
+            self.sandbox.world.put(store_files(vector_store_id), file_id, updated)
+        )
 
     async def on_delete(self, req, resp, vector_store_id: str, file_id: str) -> None:
         self._record(vector_store_id, file_id)

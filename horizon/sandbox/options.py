@@ -21,6 +21,9 @@ class SandboxOptions:
     fail_status: int = 500
     # A new WhatsApp sender reports CREATING for this long, then ONLINE (as Meta registration does).
     sender_online_after: float = 1.0
+    # A file attached to a vector store reports in_progress for this long, then completed
+    # (or failed): OpenAI indexes files in the background. Small, so the demo stays quick.
+    file_processing_seconds: float = 0.2
     # Pause between an outbound message's status transitions (queued -> sent -> delivered).
     status_step: float = 0.05
     # Twilio gives a webhook 15 s to answer.

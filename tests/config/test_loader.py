@@ -80,6 +80,12 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "assistant.knowledge[0]",
         "cannot index this file type",
     ),
+    "knowledge-path-too-long.yaml": (
+        "knowledge-path-too-long.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "is 515 characters long; OpenAI keeps at most 512",
+    ),
     "knowledge-listed-twice.yaml": (
         "knowledge-listed-twice.yaml",
         6,

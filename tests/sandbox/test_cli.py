@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import openai
 from click.testing import CliRunner
 
 from horizon.cli import main
@@ -117,3 +118,16 @@ def test_missing_state_directory_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(main, ["sandbox", "--state", str(tmp_path / "no" / "x.db")])
     assert result.exit_code == 1
     assert "does not exist" in result.output
+
+
+def test_file_processing_seconds_sets_how_long_a_file_is_in_progress():
+    with sandbox_process("--file-processing-seconds", "60") as (process, env):
+        client = openai.OpenAI(
+            api_key=env["OPENAI_API_KEY"], base_url=env["OPENAI_BASE_URL"], max_retries=0
+        )
+        menu = client.files.create(file=("menu.md", b"# Carta"), purpose="assistants")
+        store = client.vector_stores.create(name="shop", file_ids=[menu.id])
+        stop(process)
+
+    assert (store.status, store.file_counts.in_progress) == ("in_progress", 1)
+    assert CliRunner().invoke(main, ["sandbox", "--file-processing-seconds", "-1"]).exit_code == 2
