@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import openai
 
 from horizon.config.client import Client
+from horizon.config.models import request_parameters
 from horizon.store.aio import AsyncStore
 from horizon.store.records import Usage, WorkItem
 from horizon.vendors.errors import BusyError, VendorError, vendor_errors
@@ -81,11 +82,8 @@ class AssistantModel:
             "conversation": conversation_id,
             "truncation": "auto",
             "metadata": {"client": client.id},
+            **request_parameters(client.assistant),
         }
-        if client.assistant.temperature is not None:
-            request["temperature"] = client.assistant.temperature
-        if client.assistant.max_output_tokens is not None:
-            request["max_output_tokens"] = client.assistant.max_output_tokens
         store_id = await self.knowledge_store(client)
         if store_id:
             request["tools"] = [{"type": "file_search", "vector_store_ids": [store_id]}]
