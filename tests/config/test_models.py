@@ -1,7 +1,15 @@
-"""The model table: families, what validate says of a combination, what a request carries."""
+"""The model table: families, what validate says of a combination, what a request carries.
+
+The last tests hold Horizon's table against the sandbox's own statement of OpenAI's
+rules (horizon/sandbox/openai_models.py, written apart): every combination validate
+passes is answered, and every one it refuses is refused by the sandbox too.
+"""
 
 from __future__ import annotations
 
+import itertools
+
+import openai
 import pytest
 
 from horizon.config.client import Assistant
@@ -101,3 +109,35 @@ def test_every_family_has_a_documented_default_only_among_its_efforts():
     assert family_of("gpt-5.1").default_effort == "none"
     assert family_of("gpt-5-mini").default_effort == "medium"
     assert family_of("gpt-5-pro").default_effort == "high"
+
+
+def combinations():
+    """Every family with every effort (or none set) and with or without a temperature."""
+    for family, effort, temperature in itertools.product(FAMILIES, (None, *EFFORTS), (None, 0.4)):
+        yield family.name, effort, temperature
+
+
+def test_what_validate_passes_the_sandbox_answers_and_what_it_refuses_the_sandbox_refuses(
+    sandbox,
+):
+    client = sandbox.openai(max_retries=0)
+    disagreements = []
+    for model, effort, temperature in combinations():
+        fields = {"reasoning_effort": effort, "temperature": temperature}
+        valid = not check_parameters(model, effort, temperature)
+        # What Horizon sends for a valid file; what the file asks for, raw, for another.
+        sent = params_of(assistant(model, **fields)) if valid else _as_written(effort, temperature)
+        try:
+            client.responses.create(model=model, input="hola", **sent)
+            answered = True
+        except openai.BadRequestError:
+            answered = False
+        if answered != valid:
+            disagreements.append((model, effort, temperature, sent, answered))
+
+    assert disagreements == []
+
+
+def _as_written(effort: str | None, temperature: float | None) -> dict:
+    sent: dict = {"reasoning": {"effort": effort}} if effort else {}
+    return sent | ({"temperature": temperature} if temperature is not None else {})
