@@ -1,5 +1,5 @@
 """The assistant's model: the knowledge store a turn searches is the one reconcile manages,
-and the parameters a request carries."""
+the parameters a request carries, and which responses are unusable."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import functools
 from pathlib import Path
 
 import pytest
+from openai.types.responses import Response
 
 from horizon.config.client import Client
 from horizon.config.loader import load_fleet
@@ -15,7 +16,7 @@ from horizon.store import AsyncStore, Store
 from horizon.vendors.openai_sdk import async_openai_client
 from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.vector_stores import vector_store_ids
-from horizon.worker.model import AssistantModel, ModelReply
+from horizon.worker.model import AssistantModel, ModelReply, unusable_reason
 
 from .conftest import FAST_POLICY, Clock, inbound
 
@@ -144,6 +145,8 @@ def test_the_example_clients_send_only_what_their_models_accept_and_are_answered
         ("pizzeria-roma", 0.4, "none", 600),
     ]  # fmt: skip
     assert all(r.status == "completed" and 'You said: "hola"' in r.output_text for r in stored)
+    assert [reply.unusable for reply in replies] == [None, None, None]
+    assert [reply.reasoning_tokens for reply in replies] == [0, 64, 0]
 
 
 CLIENT_TEMPLATE = """\
@@ -178,4 +181,34 @@ def test_a_request_carries_exactly_the_parameters_its_model_accepts(
 
     stored = sandbox.openai().responses.retrieve(reply.response_id)
     assert (stored.temperature, stored.reasoning.effort) == (temperature, effort)
-    assert stored.status == "completed"
+    assert stored.status == "completed" and reply.unusable is None
+
+
+def response(status: str, text: str | None, incomplete: str | None = None) -> Response:
+    """A Responses API object as the SDK parses it (its JSON shape, per the SDK's model)."""
+    content = [{"type": "output_text", "text": text, "annotations": []}]
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": status,
+               "content": content}  # fmt: skip
+    return Response.model_validate(
+        {"id": "resp_1", "object": "response", "created_at": 0, "model": "gpt-5.4-mini",
+         "status": status, "output": [message] if text is not None else [],
+         "incomplete_details": {"reason": incomplete} if incomplete else None,
+         "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "incomplete", "reason"),
+    [
+        ("completed", "Hola", None, None),
+        ("completed", " \n", None, "no_text"),
+        ("completed", None, None, "no_text"),
+        ("incomplete", None, "max_output_tokens", "max_output_tokens"),
+        ("incomplete", "Hola, abrimos a las", "max_output_tokens", "max_output_tokens"),
+        ("incomplete", "", "content_filter", "content_filter"),
+        ("incomplete", "Ho", None, "incomplete"),
+        ("failed", None, None, "failed"),
+    ],
+)
+def test_a_response_cut_short_or_without_text_is_unusable(status, text, incomplete, reason):
+    assert unusable_reason(response(status, text, incomplete)) == reason
