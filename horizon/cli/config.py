@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from horizon.config.loader import load_fleet
+from horizon.config.errors import ConfigError, ConfigWarning
+from horizon.config.loader import load_client, load_fleet
 from horizon.config.reference import START as REFERENCE_START
 from horizon.config.reference import reference_is_current, with_reference
 from horizon.config.scaffold import NewClient, ScaffoldError, create_client_file
@@ -30,24 +31,31 @@ def resolve_clients_dir(clients_dir: Path | None) -> Path:
 @clients_dir_option
 @click.option("-v", "--verbose", is_flag=True, help="Also list every valid file.")
 def validate(clients_dir: Path | None, verbose: bool) -> None:
-    """Load and validate every client file; print every error at once."""
+    """Load and validate every client file; print every error and warning at once."""
     result = load_fleet(resolve_clients_dir(clients_dir))
-    for error in result.errors:
-        click.echo(str(error), err=True)
+    for problem in sorted([*result.errors, *result.warnings], key=_position):
+        click.echo(str(problem), err=True)
     if verbose:
         for client in result.fleet:
             click.echo(f"{client.path}: OK")
-    noun = "client" if len(result.fleet) == 1 else "clients"
-    if result.ok:
-        click.echo(f"{len(result.fleet)} {noun} OK")
-        return
-    bad_files = len({error.file for error in result.errors})
-    click.echo(
-        f"{len(result.fleet)} {noun} OK, {bad_files} file{'s' if bad_files != 1 else ''} "
-        f"with {len(result.errors)} error{'s' if len(result.errors) != 1 else ''}",
-        err=True,
-    )
-    sys.exit(1)
+    summary = f"{len(result.fleet)} {_plural(len(result.fleet), 'client')} OK"
+    if not result.ok:
+        bad_files = len({error.file for error in result.errors})
+        summary += f", {bad_files} {_plural(bad_files, 'file')} with "
+        summary += f"{len(result.errors)} {_plural(len(result.errors), 'error')}"
+    if result.warnings:
+        summary += f", {len(result.warnings)} {_plural(len(result.warnings), 'warning')}"
+    click.echo(summary, err=not result.ok)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _position(problem: ConfigError | ConfigWarning) -> tuple[str, int, int]:
+    return (problem.file, problem.line, problem.col)
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f"{noun}s"
 
 
 @click.command()
@@ -125,6 +133,8 @@ def new(
         )
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
+    for warning in load_client(path, directory.resolve().parent).warnings:
+        click.echo(str(warning), err=True)  # an unknown --model: valid, but unchecked
     click.echo(f"wrote {path}\n")
     click.echo(NEXT_STEPS.format(id=client_id, path=path))
 

@@ -17,6 +17,8 @@ from pydantic import (
     field_validator,
 )
 
+from horizon.config.models import Effort
+
 CLIENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$"
 CLIENT_ID_RE = re.compile(CLIENT_ID_PATTERN)
 DEFAULT_MODEL = "gpt-5.4-mini"
@@ -146,11 +148,23 @@ class Assistant(_Strict):
         description="System instructions; the first line is a good place for the persona.",
         examples=["You are the assistant of Pizzería Roma. Answer briefly and kindly."],
     )
+    reasoning_effort: Effort | None = Field(
+        default=None,
+        description="How much a reasoning model thinks before it answers: none, minimal, low, "
+        "medium or high, as the model accepts (see the model table). Unset: the model's default.",
+    )
     temperature: float | None = Field(
-        default=None, ge=0, le=2, description="Sampling temperature, 0 to 2."
+        default=None,
+        ge=0,
+        le=2,
+        description="Sampling temperature, 0 to 2; only on models that accept it "
+        "(gpt-5.1 and later only with reasoning_effort none).",
     )
     max_output_tokens: int | None = Field(
-        default=None, ge=16, le=128_000, description="Upper bound on each reply's tokens."
+        default=None,
+        ge=16,
+        le=128_000,
+        description="Upper bound on each reply's tokens, reasoning tokens included.",
     )
     knowledge: tuple[KnowledgeFile, ...] = Field(
         default=(),

@@ -1,4 +1,4 @@
-"""Configuration errors as values: collected, sorted and printed by the command line."""
+"""Configuration errors and warnings as values: collected, sorted, printed by the command line."""
 
 from __future__ import annotations
 
@@ -17,3 +17,17 @@ class ConfigError:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.path}: {self.message}"
+
+
+@dataclass(frozen=True, order=True)
+class ConfigWarning:
+    """Something in a client file Horizon cannot vouch for; the file stays valid."""
+
+    file: str
+    line: int
+    col: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.path}: warning: {self.message}"

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from horizon.config.client import CLIENT_ID_RE, Client, ClientSpec
-from horizon.config.errors import ConfigError
+from horizon.config.client import CLIENT_ID_RE, DEFAULT_MODEL, Client, ClientSpec
+from horizon.config.errors import ConfigError, ConfigWarning
 from horizon.config.fleet import Fleet
 from horizon.config.messages import describe_validation_error
+from horizon.config.models import check_parameters
 from horizon.config.yaml_source import Document, YamlSyntaxError, parse
 
 CLIENT_SUFFIXES = (".yaml", ".yml")
@@ -18,11 +19,15 @@ CLIENT_SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class LoadResult:
-    """The valid clients as a Fleet, and every error found in the directory."""
+    """The valid clients as a Fleet, and every error and warning found in the directory.
+
+    A warning (a model Horizon cannot check) leaves its file valid.
+    """
 
     fleet: Fleet
     errors: list[ConfigError] = field(default_factory=list)
     files: int = 0
+    warnings: list[ConfigWarning] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -36,6 +41,7 @@ class FileResult:
     path: Path
     client: Client | None = None
     errors: list[ConfigError] = field(default_factory=list)
+    warnings: list[ConfigWarning] = field(default_factory=list)
     number: str | None = None
     number_at: tuple[int, int] = (1, 1)
 
@@ -48,6 +54,7 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
         return LoadResult(Fleet(), [error])
     repo_root = directory.resolve().parent  # resolved once: knowledge paths are checked against it
     errors: list[ConfigError] = []
+    warnings: list[ConfigWarning] = []
     results: list[FileResult] = []
     seen_ids: dict[str, Path] = {}
     files = 0
@@ -63,10 +70,11 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
         result = load_client(path, repo_root)
         results.append(result)
         errors.extend(result.errors)
+        warnings.extend(result.warnings)
     errors.extend(_duplicate_numbers(results))
     invalid_files = {error.file for error in errors}
     clients = [r.client for r in results if r.client and str(r.path) not in invalid_files]
-    return LoadResult(Fleet(tuple(clients)), sorted(errors), files)
+    return LoadResult(Fleet(tuple(clients)), sorted(errors), files, sorted(warnings))
 
 
 def _check_name(path: Path, seen_ids: dict[str, Path]) -> ConfigError | None:
@@ -141,11 +149,43 @@ def load_client(path: Path, repo_root: Path) -> FileResult:
     try:
         spec = ClientSpec.model_validate(document.data, context=context)
     except ValidationError as exc:
-        result.errors += [_located(name, document, error) for error in exc.errors()]
+        invalid = exc.errors()
+        result.errors += [_located(name, document, error) for error in invalid]
+        _check_model_parameters(result, document, invalid)
         return result
+    _check_model_parameters(result, document, [])
     if not result.errors:
         result.client = Client.from_spec(spec, path.stem, path)
     return result
+
+
+# Where an error makes the model check pointless: the assistant, or one of the fields checked.
+_MODEL_LOCS = {("assistant",)} | {
+    ("assistant", f) for f in ("model", "reasoning_effort", "temperature")
+}
+
+
+def _check_model_parameters(result: FileResult, document: Document, invalid: list) -> None:
+    """Errors for parameters the model rejects, a warning for a model Horizon does not know.
+
+    Checked even when other fields are wrong, so one run shows every error; skipped when
+    one of the three fields is itself invalid (its own error says enough).
+    """
+    assistant = document.data.get("assistant")
+    if not isinstance(assistant, dict) or any(tuple(e["loc"][:2]) in _MODEL_LOCS for e in invalid):
+        return
+    model = assistant.get("model", DEFAULT_MODEL).strip()
+    name = str(result.path)
+    problems = check_parameters(
+        model, assistant.get("reasoning_effort"), assistant.get("temperature")
+    )
+    for problem in problems:
+        loc = ("assistant", problem.field)
+        line, col = document.position(loc)
+        if problem.warning:
+            result.warnings.append(ConfigWarning(name, line, col, _dotted(loc), problem.message))
+        else:
+            result.errors.append(ConfigError(name, line, col, _dotted(loc), problem.message))
 
 
 def _located(name: str, document: Document, error: dict) -> ConfigError:

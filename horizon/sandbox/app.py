@@ -11,6 +11,7 @@ from horizon.sandbox import (
     control,
     openai_conversations,
     openai_files,
+    openai_models,
     openai_responses,
     twilio_messages,
     twilio_numbers,
@@ -70,6 +71,8 @@ def _add_openai_routes(app: falcon.asgi.App, sandbox: Sandbox) -> None:
         "/v1/conversations/{conversation_id}/items/{item_id}": (
             openai_conversations.ConversationItem
         ),
+        "/v1/models": openai_models.Models,
+        "/v1/models/{model}": openai_models.Model,
         "/v1/responses": openai_responses.Responses,
         "/v1/responses/{response_id}": openai_responses.Response,
     }

@@ -1,9 +1,12 @@
 """OpenAI Responses: a deterministic 'model' that tests can assert on.
 
 The reply quotes the instructions' first line and the user's latest text; with file_search
-it also names the files of the vector stores it was allowed to search. While a response
-is being generated (the injected latency), its conversation is locked, as the real API
-locks it: an overlapping call on the same conversation gets `conversation_locked`.
+it also names the files of the vector stores it was allowed to search. Only models the
+sandbox serves answer, with the parameters their family accepts (`openai_models`); a
+reasoning model first spends a fixed number of reasoning tokens per effort, which count
+against `max_output_tokens`. While a response is being generated (the injected latency),
+its conversation is locked, as the real API locks it: an overlapping call on the same
+conversation gets `conversation_locked`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ from horizon.sandbox.openai_conversations import (
     normalize_items,
     text_of,
 )
+from horizon.sandbox.openai_models import (
+    REASONING_TOKENS,
+    check_sampling,
+    effective_effort,
+    model_not_found,
+    served_model,
+)
 from horizon.sandbox.openai_vector_stores import get_store, store_files
 
 RESPONSES = "responses"
@@ -48,6 +58,8 @@ class ResponseRequest:
     vector_store_ids: list[str]
     max_output_tokens: int | None
     temperature: float | None
+    top_p: float | None
+    effort: str | None  # the effort it runs at; None for a model that does not reason
     metadata: dict
     truncation: str
     previous_response_id: str | None
@@ -57,6 +69,14 @@ def parse_request(body: dict) -> ResponseRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise missing("model")
+    served = served_model(model)
+    if served is None:
+        raise model_not_found(model)
+    effort = effective_effort(served, body.get("reasoning"))
+    temperature = _sampling(body.get("temperature"), "temperature", 2)
+    top_p = _sampling(body.get("top_p"), "top_p", 1)
+    check_sampling(served, effort, "temperature", temperature)
+    check_sampling(served, effort, "top_p", top_p)
     raw_input = body.get("input")
     if raw_input is None:
         raise missing("input")
@@ -85,7 +105,9 @@ def parse_request(body: dict) -> ResponseRequest:
         tools=tools,
         vector_store_ids=_vector_store_ids(tools),
         max_output_tokens=_max_output_tokens(body.get("max_output_tokens")),
-        temperature=_temperature(body.get("temperature")),
+        temperature=temperature,
+        top_p=top_p,
+        effort=effort,
         metadata=metadata_param(body) or {},
         truncation=truncation,
         previous_response_id=body.get("previous_response_id"),
@@ -130,13 +152,12 @@ def _max_output_tokens(value: object) -> int | None:
     return value
 
 
-def _temperature(value: object) -> float | None:
+def _sampling(value: object, name: str, highest: int) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= highest:
         raise invalid(
-            f"Invalid 'temperature': expected a number between 0 and 2, got {value}.",
-            "temperature",
+            f"Invalid '{name}': expected a number between 0 and {highest}, got {value}.", name
         )
     return float(value)
 
@@ -182,24 +203,47 @@ def generate(sandbox: Sandbox, request: ResponseRequest) -> dict:
     )
     names = [attached["_filename"] for attached in files] if files is not None else None
     reply = compose_reply(request.instructions, user_text, names)
+    reasoning = REASONING_TOKENS[request.effort] if request.effort else 0
+    budget = request.max_output_tokens
     status, incomplete = "completed", None
-    if request.max_output_tokens is not None and count_tokens(reply) > request.max_output_tokens:
-        reply = reply[: request.max_output_tokens * 4]
+    if budget is not None and reasoning + count_tokens(reply) > budget:
+        # The budget covers "visible output tokens and reasoning tokens" (CreateResponse):
+        # reasoning comes first, and may leave nothing for the reply.
+        reasoning = min(reasoning, budget)
+        reply = reply[: (budget - reasoning) * 4]
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
-    output = _output_items(reply, status, user_text, files)
+    output = _output_items(reply, status, user_text, files, reasoning)
     input_tokens = count_tokens(request.instructions) + sum(
         count_tokens(text_of(item)) for item in [*history, *request.items]
     )
-    return _response_object(request, output, status, incomplete, input_tokens, reply)
+    usage = {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": reasoning + count_tokens(reply),
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": input_tokens + reasoning + count_tokens(reply),
+    }
+    return _response_object(request, output, status, incomplete, usage)
 
 
-def _output_items(reply: str, status: str, query: str, files: list[dict] | None) -> list[dict]:
+def _output_items(
+    reply: str, status: str, query: str, files: list[dict] | None, reasoning: int
+) -> list[dict]:
+    """Reasoning (when any was spent), the file search, then the message (when any text)."""
     output = []
+    if reasoning:
+        output.append(
+            {"id": new_id("rs_"), "type": "reasoning", "summary": [],
+             "encrypted_content": "gAAAAA" + new_id("", 64),
+             "status": "completed" if reply else status}
+        )  # fmt: skip
     if files is not None:
         output.append(
             {"id": new_id("fs_"), "type": "file_search_call", "status": "completed",
              "queries": [query], "results": None}
         )  # fmt: skip
+    if not reply:
+        return output
     citations = [
         {"type": "file_citation", "file_id": attached["id"], "filename": attached["_filename"],
          "index": len(reply)}
@@ -220,15 +264,9 @@ def _output_items(reply: str, status: str, query: str, files: list[dict] | None)
 
 
 def _response_object(
-    request: ResponseRequest,
-    output: list[dict],
-    status: str,
-    incomplete: dict | None,
-    input_tokens: int,
-    reply: str,
+    request: ResponseRequest, output: list[dict], status: str, incomplete: dict | None, usage: dict
 ) -> dict:
     now = time.time()
-    output_tokens = count_tokens(reply)
     return {
         "id": new_id("resp_"),
         "object": "response",
@@ -246,22 +284,16 @@ def _response_object(
         "parallel_tool_calls": True,
         "previous_response_id": request.previous_response_id,
         "conversation": {"id": request.conversation_id} if request.conversation_id else None,
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": {"effort": request.effort, "summary": None},
         "service_tier": "default",
         "store": True,
         "temperature": 1.0 if request.temperature is None else request.temperature,
         "text": {"format": {"type": "text"}, "verbosity": "medium"},
         "tool_choice": "auto",
         "tools": request.tools,
-        "top_p": 1.0,
+        "top_p": 1.0 if request.top_p is None else request.top_p,
         "truncation": request.truncation,
-        "usage": {
-            "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens": output_tokens,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": input_tokens + output_tokens,
-        },
+        "usage": usage,
         "user": None,
         "metadata": request.metadata,
     }

@@ -48,6 +48,13 @@ class Metrics:
             ["client", "vendor"],
             registry=r,
         )
+        self.model_incomplete = Counter(
+            "horizon_model_incomplete",
+            "Model replies not sent (the fallback was), by reason: max_output_tokens, "
+            "content_filter, no_text…",
+            ["client", "reason"],
+            registry=r,
+        )
         self.tokens = Counter(
             "horizon_model_tokens", "Model tokens used.", ["client", "kind"], registry=r
         )

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import openai
+from openai.types.responses import Response
 
 from horizon.config.client import Client
+from horizon.config.models import request_parameters
 from horizon.store.aio import AsyncStore
 from horizon.store.records import Usage, WorkItem
 from horizon.vendors.errors import BusyError, VendorError, vendor_errors
@@ -30,6 +32,25 @@ class ModelReply:
     text: str
     usage: Usage
     response_id: str
+    unusable: str | None = None  # why the reply must not reach the user (see unusable_reason)
+    reasoning_tokens: int = 0
+
+
+def unusable_reason(response: Response) -> str | None:
+    """Why a response cannot be sent as it is, or None when it can.
+
+    An `incomplete` response was cut short (its reason: `max_output_tokens`, which
+    includes reasoning tokens, `content_filter`…), so even its text is only a part; a
+    response without text would be an empty message.
+    """
+    if response.status == "incomplete":
+        details = response.incomplete_details
+        return (details.reason if details else None) or "incomplete"
+    if response.status not in (None, "completed"):
+        return response.status  # failed, cancelled…: nothing to send
+    if not response.output_text.strip():
+        return "no_text"
+    return None
 
 
 def user_text(items: list[WorkItem]) -> str:
@@ -81,11 +102,8 @@ class AssistantModel:
             "conversation": conversation_id,
             "truncation": "auto",
             "metadata": {"client": client.id},
+            **request_parameters(client.assistant),
         }
-        if client.assistant.temperature is not None:
-            request["temperature"] = client.assistant.temperature
-        if client.assistant.max_output_tokens is not None:
-            request["max_output_tokens"] = client.assistant.max_output_tokens
         store_id = await self.knowledge_store(client)
         if store_id:
             request["tools"] = [{"type": "file_search", "vector_store_ids": [store_id]}]
@@ -99,6 +117,8 @@ class AssistantModel:
                 usage.output_tokens if usage else 0,
             ),
             response_id=response.id,
+            unusable=unusable_reason(response),
+            reasoning_tokens=usage.output_tokens_details.reasoning_tokens if usage else 0,
         )
 
     async def _create_response(self, request: dict):

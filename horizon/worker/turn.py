@@ -21,7 +21,7 @@ from horizon.worker.formatting import split_message, to_whatsapp
 from horizon.worker.keywords import Keywords
 from horizon.worker.limits import DEFAULT_LIMIT_MESSAGE, HOUR, estimated_cost, month_start
 from horizon.worker.messenger import CLOCK_SKEW, Messenger, Part, address
-from horizon.worker.model import AssistantModel, user_text
+from horizon.worker.model import AssistantModel, ModelReply, user_text
 
 SPEND_CACHE_SECONDS = 30.0
 
@@ -185,8 +185,34 @@ class TurnRunner:
             return Decision(
                 "fallback", client.assistant.fallback_message, "failed", error=str(error)
             )
-        text = reply.text if reply.text.strip() else client.assistant.fallback_message
-        return Decision("answer", text, usage=reply.usage, response_id=reply.response_id)
+        if reply.unusable:
+            return self._fallback_for_unusable(client, last, reply)
+        return Decision("answer", reply.text, usage=reply.usage, response_id=reply.response_id)
+
+    def _fallback_for_unusable(self, client: Client, last: WorkItem, reply: ModelReply) -> Decision:
+        """A reply cut short or empty never reaches the user: the fallback message does.
+
+        Its tokens were spent all the same, so they are recorded against the budget.
+        """
+        self.metrics.model_incomplete.labels(client.id, reply.unusable).inc()
+        log_event(
+            "model_incomplete",
+            level=30,
+            client=client.id,
+            sid=last.sid,
+            reason=reply.unusable,
+            response=reply.response_id,
+            output_tokens=reply.usage.output_tokens,
+            reasoning_tokens=reply.reasoning_tokens,
+        )
+        return Decision(
+            "fallback",
+            client.assistant.fallback_message,
+            "failed",
+            usage=reply.usage,
+            response_id=reply.response_id,
+            error=f"model reply unusable: {reply.unusable}",
+        )
 
     async def _send_parts(
         self,

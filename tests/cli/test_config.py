@@ -66,6 +66,23 @@ def test_new_writes_a_valid_client_and_prints_next_steps(repo_copy: Path) -> Non
     assert CliRunner().invoke(main, ["validate"]).output == "4 clients OK\n"
 
 
+def test_new_with_a_model_horizon_cannot_check_writes_it_with_a_warning(repo_copy: Path) -> None:
+    args = ["new", "bar-luna", "--number", "+34910000401", "--name", "Bar Luna"]
+
+    result = CliRunner().invoke(main, [*args, "--model", "gpt-7-turbo"])
+    refused = CliRunner().invoke(main, ["new", "bar-sol", "--number", "+34910000402",
+                                        "--name", "Bar Sol", "--model", "o1"])  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "clients/bar-luna.yaml:7:10: assistant.model: warning: unknown model 'gpt-7-turbo'; "
+        "Horizon cannot check its parameters\n"
+    )
+    assert refused.exit_code == 1
+    assert "assistant.model: OpenAI shut o1 down on 2026-10-23" in refused.stderr
+    assert not (repo_copy / "clients" / "bar-sol.yaml").exists()
+
+
 def test_new_without_a_terminal_requires_the_missing_flags(repo_copy: Path) -> None:
     result = CliRunner().invoke(main, ["new", "bar-luna", "--name", "Bar Luna"])
 

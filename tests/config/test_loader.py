@@ -50,6 +50,48 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "assistant.temperature",
         "less than or equal to 2",
     ),
+    "temperature-needs-effort-none.yaml": (
+        "temperature-needs-effort-none.yaml",
+        7,
+        "assistant.temperature",
+        "temperature needs reasoning_effort: none on gpt-5.4-mini (got low)",
+    ),
+    "temperature-not-accepted.yaml": (
+        "temperature-not-accepted.yaml",
+        6,
+        "assistant.temperature",
+        "gpt-5-mini-2025-08-07 does not accept temperature, at any reasoning effort",
+    ),
+    "effort-not-accepted.yaml": (
+        "effort-not-accepted.yaml",
+        6,
+        "assistant.reasoning_effort",
+        "gpt-5.4-mini does not accept reasoning_effort 'minimal' (it accepts none, low, medium",
+    ),
+    "effort-none-before-gpt-5-1.yaml": (
+        "effort-none-before-gpt-5-1.yaml",
+        6,
+        "assistant.reasoning_effort",
+        "o3 does not accept reasoning_effort 'none' (it accepts low, medium, high)",
+    ),
+    "effort-on-non-reasoning-model.yaml": (
+        "effort-on-non-reasoning-model.yaml",
+        6,
+        "assistant.reasoning_effort",
+        "gpt-4.1-mini is not a reasoning model; remove reasoning_effort",
+    ),
+    "effort-unknown-value.yaml": (
+        "effort-unknown-value.yaml",
+        5,
+        "assistant.reasoning_effort",
+        "must be 'none', 'minimal', 'low', 'medium' or 'high' (got 'extreme')",
+    ),
+    "model-shut-down.yaml": (
+        "model-shut-down.yaml",
+        4,
+        "assistant.model",
+        "OpenAI shut o4-mini down on 2026-10-23; choose another model",
+    ),
     "max-tokens-too-low.yaml": (
         "max-tokens-too-low.yaml",
         5,
@@ -289,3 +331,81 @@ def test_unreadable_client_file_is_an_error_line_not_a_traceback(
         result.stderr
     )
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("case", "line"),
+    [
+        (
+            "temperature-needs-effort-none.yaml",
+            "clients/temperature-needs-effort-none.yaml:7:16: assistant.temperature: "
+            "temperature needs reasoning_effort: none on gpt-5.4-mini (got low)",
+        ),
+        (
+            "effort-on-non-reasoning-model.yaml",
+            "clients/effort-on-non-reasoning-model.yaml:6:21: assistant.reasoning_effort: "
+            "gpt-4.1-mini is not a reasoning model; remove reasoning_effort",
+        ),
+    ],
+)
+def test_a_parameter_the_model_rejects_points_at_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, line: str
+) -> None:
+    monkeypatch.chdir(make_clients_dir(tmp_path, case).parent)
+
+    result = CliRunner().invoke(main, ["validate"])
+
+    assert result.exit_code == 1
+    assert line in result.stderr.splitlines()
+
+
+UNKNOWN_MODEL = """\
+name: Future Model
+number: "+34910000221"
+assistant:
+  instructions: Hi.
+  temperature: 0.4
+  reasoning_effort: low
+  model: gpt-7-turbo
+"""
+
+
+def test_an_unknown_model_is_a_warning_and_its_file_stays_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clients = make_clients_dir(tmp_path, "unknown-top-key.yaml")
+    (clients / "unknown-top-key.yaml").unlink()
+    (clients / "future-model.yaml").write_text(UNKNOWN_MODEL)
+    monkeypatch.chdir(clients.parent)
+
+    loaded = load_fleet(clients)
+    result = CliRunner().invoke(main, ["validate"])
+
+    assert loaded.ok and [client.id for client in loaded.fleet] == ["000-valid", "future-model"]
+    assert [str(warning) for warning in loaded.warnings] == [
+        f"{clients}/future-model.yaml:7:10: assistant.model: warning: unknown model "
+        "'gpt-7-turbo'; Horizon cannot check its parameters"
+    ]
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "clients/future-model.yaml:7:10: assistant.model: warning: unknown model "
+        "'gpt-7-turbo'; Horizon cannot check its parameters\n"
+    )
+    assert result.stdout == "2 clients OK, 1 warning\n"
+
+
+def test_model_parameters_are_checked_beside_the_files_other_errors(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "two-faults.yaml").write_text(
+        'name: Two\nnumber: "+34910000222"\nassistant:\n  model: o3\n  instructions: Hi.\n'
+        "  temperature: 0.5\nprofile:\n  emails: [nope]\n"
+    )
+
+    errors = load_fleet(clients).errors
+
+    assert [(error.line, error.path) for error in errors] == [
+        (6, "assistant.temperature"),
+        (8, "profile.emails[0]"),
+    ]
+    assert errors[0].message == "o3 does not accept temperature, at any reasoning effort; remove it"

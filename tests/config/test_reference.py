@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from horizon.config.client import ClientSpec
-from horizon.config.reference import END, START, reference_is_current, with_reference
+from horizon.config.reference import (
+    END,
+    MODELS_END,
+    MODELS_START,
+    START,
+    reference_is_current,
+    with_reference,
+)
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -29,3 +36,17 @@ def test_reference_lists_every_field_with_its_path() -> None:
 def test_readme_without_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="markers"):
         with_reference("no markers here\n")
+
+
+def test_the_model_table_is_rendered_between_its_markers() -> None:
+    text = with_reference(f"{START}\n{END}\n{MODELS_START}\nold\n{MODELS_END}\n")
+
+    table = text.partition(MODELS_START)[2]
+    assert "old" not in table
+    assert (
+        "| `gpt-5.1` | only with `reasoning_effort: none` | none, low, medium, high | none |"
+        in (table)
+    )
+    assert "| `gpt-5`, `gpt-5-mini`, `gpt-5-nano` | no | minimal, low, medium, high | medium |" in (
+        table
+    )

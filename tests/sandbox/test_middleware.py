@@ -84,8 +84,11 @@ def test_wrong_method_gets_a_vendor_body(sandbox):
         ("/v1/vector_stores", b"{oops"),
         ("/v1/vector_stores", b"[1, 2]"),
         ("/v1/conversations", b'{"items": "no"}'),
-        ("/v1/responses", b'{"model": "m", "input": 42}'),
-        ("/v1/responses", b'{"model": "m", "input": "x", "tools": [{"type": "file_search"}]}'),
+        ("/v1/responses", b'{"model": "gpt-5.4-mini", "input": 42}'),
+        (
+            "/v1/responses",
+            b'{"model": "gpt-5.4-mini", "input": "x", "tools": [{"type": "file_search"}]}',
+        ),
     ],
 )
 def test_malformed_openai_bodies_are_400s(sandbox, path, body):

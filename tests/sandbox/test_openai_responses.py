@@ -1,4 +1,5 @@
-"""OpenAI Responses: the deterministic reply, usage, conversations, file_search, locking."""
+"""OpenAI Responses: the deterministic reply, usage, conversations, file_search, locking,
+and the parameters and reasoning tokens of each model family."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from openai.types.responses import Response
 
 INSTRUCTIONS = "Eres el asistente de Pizzería Roma.\nResponde en español, breve y amable."
+NO_REASONING = {"effort": "none"}
 
 
 def test_reply_quotes_the_instructions_first_line_and_the_user(sandbox):
@@ -36,10 +38,15 @@ def test_turns_are_appended_to_the_conversation(sandbox):
     conversation = client.conversations.create()
 
     client.responses.create(
-        model="gpt-5.4-mini", instructions=INSTRUCTIONS, input="hola", conversation=conversation.id
+        model="gpt-5.4-mini",
+        instructions=INSTRUCTIONS,
+        input="hola",
+        conversation=conversation.id,
+        reasoning=NO_REASONING,
     )
     second = client.responses.create(
         model="gpt-5.4-mini",
+        reasoning=NO_REASONING,
         instructions=INSTRUCTIONS,
         input=[{"role": "user", "content": "¿y mañana?"}],
         conversation={"id": conversation.id},
@@ -70,6 +77,7 @@ def test_file_search_names_only_the_files_of_the_given_stores(sandbox):
 
     response = client.responses.create(
         model="gpt-5.4-mini",
+        reasoning=NO_REASONING,
         instructions=INSTRUCTIONS,
         input="¿Qué pizzas hay?",
         tools=[{"type": "file_search", "vector_store_ids": [roma]}],
@@ -92,24 +100,27 @@ def test_file_search_over_an_unknown_store_is_a_404(sandbox):
 
 def test_max_output_tokens_cuts_the_reply_and_marks_it_incomplete(sandbox):
     response = sandbox.openai().responses.create(
-        model="gpt-5.4-mini", instructions=INSTRUCTIONS, input="x" * 400, max_output_tokens=16
+        model="gpt-4.1-mini", instructions=INSTRUCTIONS, input="x" * 400, max_output_tokens=16
     )
 
     assert response.status == "incomplete"
     assert response.incomplete_details.reason == "max_output_tokens"
     assert len(response.output_text) == 64
+    assert response.usage.output_tokens == 16
 
 
 def test_response_json_validates_against_the_sdk_model(sandbox):
+    body = {"model": "gpt-5.4-mini", "input": "hola", "temperature": 0.4, "top_p": 0.9}
     raw = sandbox.http.post(
         "/v1/responses",
-        json={"model": "gpt-5.4-mini", "input": "hola", "temperature": 0.4, "metadata": {"a": "b"}},
+        json={**body, "reasoning": NO_REASONING, "metadata": {"a": "b"}},
         headers={"Authorization": f"Bearer {sandbox.openai_key}"},
     ).json()
 
     response = Response.model_validate(raw)
     assert response.output_text == 'You said: "hola"'
-    assert (response.temperature, response.metadata) == (0.4, {"a": "b"})
+    assert (response.temperature, response.top_p, response.metadata) == (0.4, 0.9, {"a": "b"})
+    assert response.reasoning.effort == "none"
     assert sandbox.openai().responses.retrieve(response.id).output_text == 'You said: "hola"'
 
 
@@ -117,10 +128,11 @@ def test_response_json_validates_against_the_sdk_model(sandbox):
     ("params", "param"),
     [
         ({"input": "hola"}, "model"),
-        ({"model": "m"}, "input"),
-        ({"model": "m", "input": "x", "max_output_tokens": 5}, "max_output_tokens"),
-        ({"model": "m", "input": "x", "temperature": 3}, "temperature"),
-        ({"model": "m", "input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
+        ({"model": "gpt-4.1-mini"}, "input"),
+        ({"model": "gpt-4.1-mini", "input": "x", "max_output_tokens": 5}, "max_output_tokens"),
+        ({"model": "gpt-4.1-mini", "input": "x", "temperature": 3}, "temperature"),
+        ({"model": "gpt-4.1-mini", "input": "x", "top_p": 1.5}, "top_p"),
+        ({"model": "gpt-4.1-mini", "input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
     ],
 )
 def test_invalid_request_is_a_400_naming_the_parameter(sandbox, params, param):
@@ -136,7 +148,9 @@ def test_overlapping_responses_on_one_conversation_are_locked(sandbox):
 
     def ask(text: str):
         try:
-            return client.responses.create(model="m", input=text, conversation=conversation.id)
+            return client.responses.create(
+                model="gpt-4.1-mini", input=text, conversation=conversation.id
+            )
         except openai.BadRequestError as error:
             return error
 
@@ -157,8 +171,77 @@ def test_responses_on_different_conversations_overlap(sandbox):
 
     with ThreadPoolExecutor(2) as pool:
         replies = list(
-            pool.map(lambda c: client.responses.create(model="m", input="x", conversation=c),
-                     conversations)
+            pool.map(lambda c: client.responses.create(model="gpt-5.4-mini", input="x",
+                                                       conversation=c), conversations)
         )  # fmt: skip
 
     assert all(reply.status == "completed" for reply in replies)
+
+
+def test_a_reasoning_model_spends_reasoning_tokens_per_effort_within_the_output(sandbox):
+    client = sandbox.openai()
+
+    def ask(effort: str):
+        return client.responses.create(
+            model="gpt-5-mini", input="hola", reasoning={"effort": effort}
+        )
+
+    low, high = ask("low"), ask("high")
+
+    assert (low.reasoning.effort, high.reasoning.effort) == ("low", "high")
+    assert low.usage.output_tokens_details.reasoning_tokens == 64
+    assert high.usage.output_tokens_details.reasoning_tokens == 1024
+    assert high.usage.output_tokens == 1024 + low.usage.output_tokens - 64
+    assert low.output_text == high.output_text == 'You said: "hola"'
+    assert [item.type for item in high.output] == ["reasoning", "message"]
+
+
+def test_without_an_effort_a_reasoning_model_runs_at_its_default(sandbox):
+    client = sandbox.openai()
+
+    documented = client.responses.create(model="gpt-5.1", input="hola")  # none, per OpenAI
+    undocumented = client.responses.create(model="gpt-5.4-mini", input="hola")
+    plain = client.responses.create(model="gpt-4.1-mini", input="hola")
+
+    assert documented.reasoning.effort == "none"
+    assert documented.usage.output_tokens_details.reasoning_tokens == 0
+    assert undocumented.reasoning.effort == "medium"  # OpenAI states no default: the schema's
+    assert undocumented.usage.output_tokens_details.reasoning_tokens == 256
+    assert plain.reasoning.effort is None and [i.type for i in plain.output] == ["message"]
+
+
+def test_reasoning_that_uses_up_max_output_tokens_leaves_no_text(sandbox):
+    response = sandbox.openai().responses.create(
+        model="gpt-5-mini", input="hola", reasoning={"effort": "medium"}, max_output_tokens=200
+    )
+
+    assert response.status == "incomplete"
+    assert response.incomplete_details.reason == "max_output_tokens"
+    assert response.output_text == ""
+    assert [item.type for item in response.output] == ["reasoning"]
+    assert response.usage.output_tokens == 200
+    assert response.usage.output_tokens_details.reasoning_tokens == 200
+
+
+def test_reasoning_leaves_what_remains_of_max_output_tokens_to_the_reply(sandbox):
+    response = sandbox.openai().responses.create(
+        model="gpt-5-mini", input="x" * 100, reasoning={"effort": "low"}, max_output_tokens=70
+    )
+
+    assert response.status == "incomplete"
+    assert response.output_text == 'You said: "' + "x" * 13  # 70 - 64 = 6 tokens of 4 characters
+    assert response.usage.output_tokens == 70
+
+
+def test_reasoning_items_are_appended_to_the_conversation(sandbox):
+    client = sandbox.openai()
+    conversation = client.conversations.create()
+
+    client.responses.create(model="gpt-5-nano", input="hola", conversation=conversation.id)
+
+    items = list(client.conversations.items.list(conversation.id, order="asc"))
+    assert [(item.type, getattr(item, "role", None)) for item in items] == [
+        ("message", "user"),
+        ("reasoning", None),
+        ("message", "assistant"),
+    ]

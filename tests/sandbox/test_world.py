@@ -57,7 +57,7 @@ def test_sandbox_restarted_on_the_same_state_file_keeps_its_world(start_sandbox,
     uploaded = client.files.create(file=("menu.md", io.BytesIO(b"menu")), purpose="assistants")
     store = client.vector_stores.create(name="roma", file_ids=[uploaded.id])
     conversation = client.conversations.create()
-    client.responses.create(model="m", input="hola", conversation=conversation.id)
+    client.responses.create(model="gpt-4.1-mini", input="hola", conversation=conversation.id)
     first.close()
 
     second = start_sandbox(state_path=state)

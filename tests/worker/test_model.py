@@ -1,17 +1,24 @@
-"""The assistant's model: the knowledge store a turn searches is the one reconcile manages."""
+"""The assistant's model: the knowledge store a turn searches is the one reconcile manages,
+the parameters a request carries, and which responses are unusable."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from pathlib import Path
 
+import pytest
+from openai.types.responses import Response
+
+from horizon.config.client import Client
 from horizon.config.loader import load_fleet
+from horizon.store import AsyncStore, Store
 from horizon.vendors.openai_sdk import async_openai_client
 from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.vector_stores import vector_store_ids
-from horizon.worker.model import AssistantModel
+from horizon.worker.model import AssistantModel, ModelReply, unusable_reason
 
-from .conftest import Clock, inbound
+from .conftest import FAST_POLICY, Clock, inbound
 
 CLIENT = """\
 name: Pizzería Roma
@@ -101,3 +108,107 @@ def test_knowledge_stores_are_listed_once_for_concurrent_turns_and_missing_store
 
     assert found == [None] * 25
     assert sandbox.requests()["by_route"]["GET /v1/vector_stores"] == 1
+
+
+REPO_CLIENTS = Path(__file__).parents[2] / "clients"
+
+
+def answers(sandbox, tmp_path, clients: list[Client]) -> list[ModelReply]:
+    """Each client's model reply to "hola", through AssistantModel and the sandbox."""
+
+    async def ask() -> list[ModelReply]:
+        store = Store.open(f"sqlite:///{tmp_path}/horizon.db")
+        async_openai = async_openai_client(sandbox.settings(), max_retries=0)
+        model = AssistantModel(async_openai, AsyncStore(store), FAST_POLICY, lambda: {})
+        try:
+            return [await model.answer(client, "+34600000001", "hola") for client in clients]
+        finally:
+            await async_openai.close()
+            store.close()
+
+    return asyncio.run(ask())
+
+
+def test_the_example_clients_send_only_what_their_models_accept_and_are_answered(sandbox, tmp_path):
+    loaded = load_fleet(REPO_CLIENTS)
+    assert loaded.ok and not loaded.warnings
+    clients = sorted(loaded.fleet, key=lambda client: client.id)
+
+    replies = answers(sandbox, tmp_path, clients)
+
+    # What the sandbox received, as its stored responses echo it.
+    stored = [sandbox.openai().responses.retrieve(reply.response_id) for reply in replies]
+    assert [(c.id, r.temperature, r.reasoning.effort, r.max_output_tokens) for c, r in
+            zip(clients, stored, strict=True)] == [
+        ("farmacia-sol", 0.2, "none", 500),
+        ("harbor-hardware", 1.0, "low", 1000),  # temperature not sent: the default echoed
+        ("pizzeria-roma", 0.4, "none", 600),
+    ]  # fmt: skip
+    assert all(r.status == "completed" and 'You said: "hola"' in r.output_text for r in stored)
+    assert [reply.unusable for reply in replies] == [None, None, None]
+    assert [reply.reasoning_tokens for reply in replies] == [0, 64, 0]
+
+
+CLIENT_TEMPLATE = """\
+name: Test Client
+number: "+34910000101"
+assistant:
+  instructions: Eres el asistente de Pizzería Roma.
+"""
+
+
+@pytest.mark.parametrize(
+    ("fields", "temperature", "effort"),
+    [
+        # gpt-5.4-mini: temperature without an effort goes with an explicit `none` (the
+        # sandbox, like OpenAI, documents no default for it and refuses it otherwise).
+        ("  temperature: 0.4\n", 0.4, "none"),
+        ("  model: gpt-5.1-2025-11-13\n  temperature: 0.3\n", 0.3, "none"),
+        ("  model: gpt-4.1-mini\n  temperature: 0.2\n", 0.2, None),  # `reasoning` would be a 400
+        ("  model: gpt-5-nano\n  reasoning_effort: minimal\n", 1.0, "minimal"),
+        ("  model: gpt-5-mini\n", 1.0, "medium"),  # nothing sent: the model's default
+    ],
+)
+def test_a_request_carries_exactly_the_parameters_its_model_accepts(
+    sandbox, tmp_path, fields, temperature, effort
+):
+    (tmp_path / "clients").mkdir()
+    (tmp_path / "clients" / "test-client.yaml").write_text(CLIENT_TEMPLATE + fields)
+    loaded = load_fleet(tmp_path / "clients")
+    assert loaded.ok, loaded.errors
+
+    [reply] = answers(sandbox, tmp_path, list(loaded.fleet))
+
+    stored = sandbox.openai().responses.retrieve(reply.response_id)
+    assert (stored.temperature, stored.reasoning.effort) == (temperature, effort)
+    assert stored.status == "completed" and reply.unusable is None
+
+
+def response(status: str, text: str | None, incomplete: str | None = None) -> Response:
+    """A Responses API object as the SDK parses it (its JSON shape, per the SDK's model)."""
+    content = [{"type": "output_text", "text": text, "annotations": []}]
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": status,
+               "content": content}  # fmt: skip
+    return Response.model_validate(
+        {"id": "resp_1", "object": "response", "created_at": 0, "model": "gpt-5.4-mini",
+         "status": status, "output": [message] if text is not None else [],
+         "incomplete_details": {"reason": incomplete} if incomplete else None,
+         "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "incomplete", "reason"),
+    [
+        ("completed", "Hola", None, None),
+        ("completed", " \n", None, "no_text"),
+        ("completed", None, None, "no_text"),
+        ("incomplete", None, "max_output_tokens", "max_output_tokens"),
+        ("incomplete", "Hola, abrimos a las", "max_output_tokens", "max_output_tokens"),
+        ("incomplete", "", "content_filter", "content_filter"),
+        ("incomplete", "Ho", None, "incomplete"),
+        ("failed", None, None, "failed"),
+    ],
+)
+def test_a_response_cut_short_or_without_text_is_unusable(status, text, incomplete, reason):
+    assert unusable_reason(response(status, text, incomplete)) == reason
