@@ -89,8 +89,12 @@ def test_update_sends_only_the_changed_profile_fields(sandbox, tmp_path):
     senders.apply(replace(change, fields=about_only))  # as if only `about` had differed
 
     assert [field.path for field in change.fields] == [("profile", "about"), ("profile", "name")]
-    assert sdk(live.remote_id).fetch().profile["name"] == "Renamed by hand"
-    assert sdk(live.remote_id).fetch().profile["about"] == "Pizza napolitana"
+    fetched = sdk(live.remote_id).fetch()
+    assert (fetched.pending_display_name, fetched.pending_display_name_status) == (
+        "Renamed by hand",
+        "PENDING_REVIEW",
+    )  # the name under review was not sent again
+    assert fetched.profile["about"] == "Pizza napolitana"
 
 
 def test_sender_not_online_carries_what_the_operator_must_do(start_sandbox, tmp_path):

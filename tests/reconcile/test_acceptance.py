@@ -10,7 +10,9 @@ EXAMPLE_IDS = ("farmacia-sol", "harbor-hardware", "pizzeria-roma")
 
 
 def senders(world) -> dict[str, object]:
-    listed = world.sandbox.twilio().messaging.v2.channels_senders.list(page_size=1000)
+    listed = world.sandbox.twilio().messaging.v2.channels_senders.list(
+        channel="whatsapp", page_size=1000
+    )
     return {sender.sender_id: sender for sender in listed}
 
 
