@@ -155,7 +155,8 @@ def confirm(question: str, yes: bool) -> None:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="With --dry-run: exit 0 when in sync, 2 when changes are pending, 1 on error.",
+    help="With --dry-run: exit 0 when in sync, 2 when changes are pending, 1 on error or "
+    "when anything needs you (marked !).",
 )
 @click.option(
     "--parallelism", type=click.IntRange(1, 64), default=DEFAULT_PARALLELISM, show_default=True
