@@ -69,14 +69,38 @@ def warn_unknown(session: Session, clients: tuple[str, ...]) -> None:
             )
 
 
-def make_plan(session: Session, clients: tuple[str, ...], prune: bool) -> Plan:
+def deleted_kinds(prune: bool, delete_senders: bool) -> tuple[str, ...]:
+    """The kinds --prune deletes rather than detaches; --delete-senders alone is refused."""
+    if delete_senders and not prune:
+        fail("--delete-senders deletes pruned senders, so it needs --prune")
+    from horizon.providers.twilio_senders import KIND as SENDER
+
+    return (SENDER,) if delete_senders else ()
+
+
+def make_plan(
+    session: Session, clients: tuple[str, ...], prune: bool, deleting: tuple[str, ...]
+) -> Plan:
     from horizon.reconcile.plan import plan_fleet
 
     warn_unknown(session, clients)
     try:
-        return plan_fleet(session.fleet, session.providers, prune=prune, clients=clients or None)
+        return plan_fleet(
+            session.fleet,
+            session.providers,
+            prune=prune,
+            deleting=deleting,
+            clients=clients or None,
+        )
     except VendorError as error:
         fail(f"could not read the live resources: {redact(str(error), session.secrets)}")
+
+
+def dry_run_exit_code(plan: Plan, detailed: bool) -> int:
+    """1 when anything needs the operator; with --detailed-exitcode, 2 when out of sync."""
+    if plan.problems:
+        return 1
+    return EXIT_CHANGES if detailed and not plan.in_sync else 0
 
 
 def render(plan: Plan, output: str, report: ApplyReport | None = None) -> str:
@@ -111,7 +135,18 @@ def confirm(question: str, yes: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Apply without asking.")
 @click.option("--client", "clients", multiple=True, metavar="ID", help="Limit to this client.")
-@click.option("--prune", is_flag=True, help="Also delete managed resources whose client is gone.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also let go of managed resources no client asks for: detach WhatsApp senders and "
+    "SMS numbers (webhooks and mark cleared, kept at Twilio), delete knowledge stores.",
+)
+@click.option(
+    "--delete-senders",
+    is_flag=True,
+    help="With --prune: delete pruned WhatsApp senders instead of detaching them (the number "
+    "leaves WhatsApp; coming back takes a new verification and display-name review).",
+)
 @click.option(
     "--output",
     type=click.Choice(["text", "json", "markdown"]),
@@ -121,7 +156,8 @@ def confirm(question: str, yes: bool) -> None:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="With --dry-run: exit 0 when in sync, 2 when changes are pending, 1 on error.",
+    help="With --dry-run: exit 0 when in sync, 2 when changes are pending, 1 on error or "
+    "when anything needs you (marked !).",
 )
 @click.option(
     "--parallelism", type=click.IntRange(1, 64), default=DEFAULT_PARALLELISM, show_default=True
@@ -132,19 +168,19 @@ def reconcile(
     yes: bool,
     clients: tuple[str, ...],
     prune: bool,
+    delete_senders: bool,
     output: str,
     detailed_exitcode: bool,
     parallelism: int,
     clients_dir: Path | None,
 ) -> None:
     """Plan Twilio and OpenAI against clients/, then apply the plan."""
+    deleting = deleted_kinds(prune, delete_senders)
     session = open_session(clients_dir)
     if dry_run:
-        plan = make_plan(session, clients, prune)
+        plan = make_plan(session, clients, prune, deleting)
         click.echo(render(plan, output))
-        if plan.problems:
-            sys.exit(1)
-        sys.exit(EXIT_CHANGES if detailed_exitcode and not plan.in_sync else 0)
+        sys.exit(dry_run_exit_code(plan, detailed_exitcode))
     from horizon.providers import account_identity
     from horizon.reconcile import reconcile as run
     from horizon.reconcile.lock import LockHeld
@@ -168,6 +204,7 @@ def reconcile(
             session.providers,
             clients=clients or None,
             prune=prune,
+            deleting=deleting,
             parallelism=parallelism,
             secrets=session.secrets,
             account=account_identity(session.settings),

@@ -1,7 +1,9 @@
 """Twilio WhatsApp senders (Messaging v2 /v2/Channels/Senders): webhook, profile and mark.
 
 One sender per `channel: whatsapp` client, keyed `whatsapp:+E164`. Its `friendly_name` is
-Horizon's ownership mark, `horizon:<client-id>`.
+Horizon's ownership mark, `horizon:<client-id>`. A new display name goes through Meta's
+review (`twilio_display_names.py` reads it); --prune detaches a sender, as deleting one
+takes the number off WhatsApp.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import Any
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
 from horizon.endpoints import inbound_url, status_url
+from horizon.providers.twilio_display_names import display_name
 from horizon.reconcile.fields import normalise
 from horizon.reconcile.provider import Applied, ByAction
-from horizon.reconcile.resources import Change, Resource, mark, owner_of
+from horizon.reconcile.resources import Change, PruneRule, Resource, mark, owner_of
 from horizon.vendors.errors import AlreadyExists, VendorError, vendor_errors
 from horizon.vendors.retry import DEFAULT_POLICY, RetryPolicy, twilio_records, vendor_call
 
@@ -24,8 +27,16 @@ WEBHOOK_KEYS = ("callback_url", "callback_method", "status_callback_url", "statu
 PROFILE_TEXT = ("name", "about", "description", "address", "vertical")
 PROFILE_LISTS = {"emails": ("email", "Email"), "websites": ("website", "Website")}
 LIST_ITEMS = tuple(PROFILE_LISTS.items())
-# Meta reviews a new display name; until it is applied, `profile.name` still shows the old one.
-NAME_UNDER_REVIEW = ("PENDING_REVIEW", "APPROVED")
+# What detaching clears: Twilio stops calling Horizon for this number.
+DETACHED_WEBHOOK = ("callback_url", "status_callback_url")
+DETACH_HINT = (
+    "Horizon clears its webhooks and mark and the sender stays registered with WhatsApp "
+    "(`--prune --delete-senders` deletes it)"
+)
+DELETION_COST = (
+    "deleting takes the number off WhatsApp: using it again needs a new registration, "
+    "verification code and display-name review"
+)
 
 WHAT_TO_DO = {
     "CREATING": "Twilio is registering it with WhatsApp; nothing to do yet, check again "
@@ -81,18 +92,16 @@ def status_notice(status: str | None) -> str | None:
     return f"sender is {status}, not ONLINE: {advice}"
 
 
-def observed_sender(record: Any) -> Resource:
-    """A listed sender as a Resource: managed fields only, in the desired form."""
+def observed_sender(record: Any, wanted_name: str | None = None) -> Resource:
+    """A listed sender as a Resource: managed fields only, in the desired form.
+
+    `wanted_name` is the display name git asks for (None: no client asks for this sender);
+    a name under Meta's review, or declined while git still wants it, reads as the name.
+    """
     webhook = record.webhook or {}
-    profile = dict(record.profile or {})
-    notices = [status_notice(record.status)]
-    pending = getattr(record, "pending_display_name", None)
-    pending_status = getattr(record, "pending_display_name_status", None)
-    if pending and pending_status in NAME_UNDER_REVIEW:
-        profile["name"] = pending
-        notices.append(f'display name "{pending}" awaits WhatsApp\'s review ({pending_status}).')
-    elif pending and pending_status == "DECLINED":
-        notices.append(f'WhatsApp declined the display name "{pending}"; choose another name.')
+    review = display_name(record, wanted_name)
+    profile = {**(record.profile or {}), "name": review.name}
+    notices = [status_notice(record.status), review.notice]
     fields = {
         "friendly_name": record.friendly_name,
         "webhook": {
@@ -114,6 +123,20 @@ def observed_sender(record: Any) -> Resource:
         label=record.friendly_name,
         status=record.status,
         notice=" ".join(notice for notice in notices if notice) or None,
+        problem=review.problem,
+    )
+
+
+def detached_sender(resource: Resource) -> Resource:
+    """The sender once Horizon lets go: no webhook of Horizon's, named by its number."""
+    webhook = resource.fields.get("webhook", {})
+    fields = {
+        **resource.fields,
+        "friendly_name": resource.key,
+        "webhook": {k: v for k, v in webhook.items() if k not in DETACHED_WEBHOOK},
+    }
+    return Resource(
+        resource.kind, resource.key, None, normalise(fields), remote_id=resource.remote_id
     )
 
 
@@ -125,6 +148,40 @@ def _plain_list(items: Any, key: str) -> list[str]:
         if value:
             values.append(str(value))
     return values
+
+
+class SparseBody:
+    """A Senders request body holding only the fields given.
+
+    The SDK's request classes serialise every field they know, unset ones as null; an
+    update from Horizon carries only what changed, so nothing else can be touched.
+    """
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        self.body = dict(body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.body
+
+
+def update_body(change: Change) -> dict[str, Any]:
+    """The fields `change` changes, as the API takes them; a field now absent is cleared."""
+    fields = change.after.fields if change.after is not None else {}
+    body: dict[str, Any] = {}
+    for path in sorted({field.path for field in change.fields}):
+        if path == ("friendly_name",):
+            body["friendly_name"] = fields.get("friendly_name", "")
+        elif path[0] == "webhook" and len(path) > 1:
+            body.setdefault("webhook", {})[path[1]] = fields.get("webhook", {}).get(path[1], "")
+    names = sorted({path[1] for path in _paths(change, "profile")})
+    if names:
+        # Only changed fields: re-sending profile.name would start another WhatsApp review.
+        body["profile"] = profile_payload(fields.get("profile", {}), names)
+    return body
+
+
+def _paths(change: Change, top: str) -> list[tuple[str, ...]]:
+    return [f.path for f in change.fields if f.path[0] == top and len(f.path) > 1]
 
 
 def profile_payload(profile: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
@@ -145,6 +202,7 @@ class TwilioSenders(ByAction):
     kind = KIND
     creatable = True
     missing_hint = ""
+    prune_rule = PruneRule(detached_sender, DETACH_HINT, DELETION_COST)
 
     def __init__(self, twilio: Any, public_url: str, policy: RetryPolicy = DEFAULT_POLICY):
         self.twilio, self.public_url, self.policy = twilio, public_url, policy
@@ -157,19 +215,22 @@ class TwilioSenders(ByAction):
         return [desired_sender(c, self.public_url) for c in fleet if c.channel == "whatsapp"]
 
     def observe(self, desired: Sequence[Resource]) -> list[Resource]:
+        names = {r.key: r.fields.get("profile", {}).get("name") for r in desired}
         pages = lambda: self._senders.page(channel="whatsapp", page_size=PAGE_SIZE)  # noqa: E731
-        return [observed_sender(record) for record in twilio_records(pages, self.policy)]
+        records = twilio_records(pages, self.policy)
+        return [observed_sender(record, names.get(record.sender_id)) for record in records]
 
     def delete(self, change: Change) -> Applied:
         sid = change.before.remote_id
         vendor_call(lambda: self._senders(sid).delete(), self.policy)
         return Applied(remote_id=sid)
 
-    def create(self, resource: Resource) -> Applied:
-        from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
+    def detach(self, change: Change) -> Applied:
+        return self.update(change)
 
+    def create(self, resource: Resource) -> Applied:
         fields = resource.fields
-        request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
+        request = SparseBody(
             {
                 "sender_id": resource.key,
                 "friendly_name": fields["friendly_name"],
@@ -187,24 +248,35 @@ class TwilioSenders(ByAction):
                     raise AlreadyExists.like(error) from error
                 raise
 
-        created = vendor_call(create, self.policy)
+        created = vendor_call(create, self.policy, recover=lambda: self._created(resource))
         return Applied(created.sid, created.status, status_notice(created.status))
 
-    def update(self, change: Change) -> Applied:
-        from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
+    def _created(self, resource: Resource) -> Any | None:
+        """The sender a create whose answer was lost made: its number, with our mark."""
+        mark_ = resource.fields["friendly_name"]
+        listed = self._senders.stream(channel="whatsapp", page_size=PAGE_SIZE)
+        return next(
+            (r for r in listed if r.sender_id == resource.key and r.friendly_name == mark_), None
+        )
 
-        fields = change.after.fields
-        changed = {field.path for field in change.fields}
-        payload: dict[str, Any] = {}
-        if ("friendly_name",) in changed:
-            payload["friendly_name"] = fields["friendly_name"]
-        if any(path[0] == "webhook" for path in changed):
-            payload["webhook"] = dict(fields["webhook"])
-        names = sorted({path[1] for path in changed if path[0] == "profile" and len(path) > 1})
-        if names:
-            # Only changed fields: re-sending profile.name would start another WhatsApp review.
-            payload["profile"] = profile_payload(fields.get("profile", {}), names)
-        request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsUpdate(payload)
+    def update(self, change: Change) -> Applied:
+        request = SparseBody(update_body(change))
         sid = change.before.remote_id
         updated = vendor_call(lambda: self._senders(sid).update(request), self.policy)
-        return Applied(updated.sid, updated.status, status_notice(updated.status))
+        notices = [status_notice(updated.status), name_outcome(updated)]
+        notice = " ".join(notice for notice in notices if notice) or None
+        return Applied(updated.sid, updated.status, notice)
+
+
+def name_outcome(updated: Any) -> str | None:
+    """What an update's answer says of a submitted display name (`display_name_status`)."""
+    outcome = getattr(updated, "display_name_status", None)
+    if outcome in ("updating", "pending_review"):
+        return "the new display name goes to WhatsApp's review; the plan shows its progress."
+    if outcome == "error":
+        # Returned with a 202 and no code: the other fields were applied (SDK docstring).
+        return (
+            "Twilio could not process the display name (the other fields were applied); "
+            "`horizon reconcile --dry-run` shows where its review stands."
+        )
+    return None

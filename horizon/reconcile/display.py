@@ -12,7 +12,6 @@ from horizon.reconcile.resources import Action, Change, Plan
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 ARROW = "→"
-ORPHAN_NOTE = "orphaned (would be deleted with --prune)"
 
 
 def format_path(path: tuple[str, ...]) -> str:
@@ -36,12 +35,16 @@ def format_value(value: Any) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """Terraform's closing line, or `No changes.` when the world matches git."""
+    """Terraform's closing line, or `No changes.` when the world matches git.
+
+    Detaches are counted only when there are some, as Terraform counts resources to forget.
+    """
     if plan.in_sync:
         return "No changes. Twilio and OpenAI match clients/."
+    detach = plan.count(Action.DETACH)
     return (
         f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
-        f"{plan.count(Action.DELETE)} to delete."
+        f"{plan.count(Action.DELETE)} to delete{f', {detach} to detach' if detach else ''}."
     )
 
 
@@ -50,7 +53,9 @@ def extra_lines(plan: Plan) -> list[str]:
     lines = []
     if plan.orphans:
         count = len(plan.orphans)
-        lines.append(f"{count} resource{'s' if count != 1 else ''} {ORPHAN_NOTE}.")
+        lines.append(
+            f"{count} resource{'s' if count != 1 else ''} orphaned (left alone without --prune)."
+        )
     if plan.problems:
         count = len(plan.problems)
         lines.append(
@@ -61,14 +66,19 @@ def extra_lines(plan: Plan) -> list[str]:
 
 
 def explanation(change: Change) -> str | None:
-    """Why an ORPHAN, CONFLICT, MISSING or pruned DELETE is in the plan, and what to do."""
+    """Why an ORPHAN, CONFLICT, MISSING or pruned resource is in the plan, and what to do
+    (or, for a pruned deletion, what it costs)."""
     if change.action is Action.ORPHAN:
-        return f"{ORPHAN_NOTE}: {change.reason}"
+        return f"{change.hint}: {change.reason}"
     if change.action.problem:
         return f"{change.reason}; {change.hint}"
-    if change.action is Action.DELETE and change.reason:
-        return f"pruned: {change.reason}"
-    return None
+    if change.action is Action.DETACH:
+        text = f"detached: {change.reason}"
+    elif change.action is Action.DELETE and change.reason:
+        text = f"pruned: {change.reason}"
+    else:
+        return None
+    return f"{text}; {change.hint}" if change.hint else text
 
 
 def field_line(path: tuple[str, ...], before: Any, after: Any) -> tuple[str, str]:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from horizon.config.fleet import Fleet
 from horizon.reconcile.fields import created_fields, deleted_fields, field_changes
 from horizon.reconcile.provider import Provider
-from horizon.reconcile.resources import Action, Change, Plan, Resource
+from horizon.reconcile.resources import Action, Change, Plan, PruneRule, Resource
 
 Key = tuple[str, str]
+NO_RULE = PruneRule()
 
 
 def diff(
@@ -25,15 +27,19 @@ def diff(
     scope: Collection[str] | None = None,
     known_clients: Collection[str] = (),
     uncreatable: Mapping[str, str] | None = None,
+    prune_rules: Mapping[str, PruneRule] | None = None,
+    deleting: Collection[str] = (),
 ) -> Plan:
     """The plan that makes `observed` match `desired`.
 
-    Only resources carrying Horizon's mark are ever updated or deleted; a marked resource no
-    desired one matches is deleted with `prune`, otherwise reported as orphaned. `scope`
-    limits the plan to those client ids. `uncreatable` maps a kind Horizon cannot create to
-    the hint shown when one is missing.
+    Only resources carrying Horizon's mark are ever updated, detached or deleted; a marked
+    resource no desired one matches is pruned with `prune` (detached where its kind's
+    `prune_rules` can keep it, unless its kind is in `deleting`; deleted otherwise), and
+    reported as orphaned without. `scope` limits the plan to those client ids.
+    `uncreatable` maps a kind Horizon cannot create to the hint shown when one is missing.
     """
     uncreatable = uncreatable or {}
+    pruning = _Pruning(prune, prune_rules or {}, frozenset(deleting))
     wanted = {(r.kind, r.key): r for r in desired if scope is None or r.owner in scope}
     live: dict[Key, list[Resource]] = {}
     for resource in observed:
@@ -44,16 +50,21 @@ def diff(
         current = next((r for r in found if r.owner == target.owner), found[0] if found else None)
         changes.append(_change_for(target, current, uncreatable))
         leftovers = [r for r in found if r is not current]
-        changes.extend(_leftover(r, prune, known_clients, duplicate=True) for r in leftovers)
+        changes.extend(_leftover(r, pruning, known_clients, duplicate=True) for r in leftovers)
     for found in live.values():
         for resource in found:
             if resource.owner and (scope is None or resource.owner in scope):
-                changes.append(_leftover(resource, prune, known_clients, duplicate=False))
+                changes.append(_leftover(resource, pruning, known_clients, duplicate=False))
     kept = sorted(
         (change for change in changes if change is not None),
         key=lambda c: (c.client or "", c.kind, c.key, c.action.value),
     )
-    return Plan(tuple(kept), prune=prune, scope=tuple(sorted(scope)) if scope else None)
+    return Plan(
+        tuple(kept),
+        prune=prune,
+        scope=tuple(sorted(scope)) if scope else None,
+        deleting=tuple(sorted(deleting)) if prune else (),
+    )
 
 
 def _change_for(
@@ -85,10 +96,22 @@ def _not_ours(resource: Resource) -> str:
     return f"exists but is not managed by Horizon{label}"
 
 
+@dataclass(frozen=True)
+class _Pruning:
+    """What --prune does to each kind: nothing (no prune), detach it, or delete it."""
+
+    prune: bool
+    rules: Mapping[str, PruneRule]
+    deleting: frozenset[str]
+
+    def detaches(self, kind: str) -> bool:
+        return self.rules.get(kind, NO_RULE).detached is not None and kind not in self.deleting
+
+
 def _leftover(
-    resource: Resource, prune: bool, known_clients: Collection[str], *, duplicate: bool
+    resource: Resource, pruning: _Pruning, known_clients: Collection[str], *, duplicate: bool
 ) -> Change | None:
-    """A resource no desired one claims: deleted with prune when marked, else left alone."""
+    """A resource no desired one claims: pruned with --prune when marked, else left alone."""
     if not resource.owner:
         return None  # someone else's: never touched, not Horizon's to report
     if duplicate:
@@ -97,17 +120,18 @@ def _leftover(
         reason = f"client {resource.owner!r} no longer asks for it"
     else:
         reason = f"no client file for {resource.owner!r}"
-    action = Action.DELETE if prune else Action.ORPHAN
-    return Change(
-        action,
-        kind=resource.kind,
-        key=resource.key,
-        client=resource.owner,
-        fields=deleted_fields(resource.fields),
-        before=resource,
-        reason=reason,
-        hint=None if prune else "orphaned (would be deleted with --prune)",
-    )
+    rule, detaches = pruning.rules.get(resource.kind, NO_RULE), pruning.detaches(resource.kind)
+    base = {"kind": resource.kind, "key": resource.key, "client": resource.owner}
+    base |= {"before": resource, "reason": reason}
+    if not pruning.prune:
+        hint = f"orphaned (would be {'detached' if detaches else 'deleted'} with --prune)"
+        return Change(Action.ORPHAN, fields=deleted_fields(resource.fields), hint=hint, **base)
+    if detaches and rule.detached is not None:
+        after = rule.detached(resource)
+        fields = field_changes(resource.fields, after.fields)
+        return Change(Action.DETACH, fields=fields, after=after, hint=rule.hint or None, **base)
+    fields = deleted_fields(resource.fields)
+    return Change(Action.DELETE, fields=fields, hint=rule.deletion_cost or None, **base)
 
 
 def observe_all(
@@ -124,10 +148,12 @@ def plan_fleet(
     providers: Sequence[Provider],
     *,
     prune: bool = False,
+    deleting: Collection[str] = (),
     clients: Collection[str] | None = None,
 ) -> Plan:
     """Observe the live world and plan it towards `fleet` (limited to `clients` if given).
 
+    With `prune`, kinds in `deleting` are deleted even where --prune would detach them.
     Raises VendorError when a listing fails after retries: no plan beats a wrong one.
     """
     scope = set(clients) if clients else None
@@ -143,4 +169,6 @@ def plan_fleet(
         scope=scope,
         known_clients={client.id for client in fleet},
         uncreatable={p.kind: p.missing_hint for p in providers if not p.creatable},
+        prune_rules={p.kind: p.prune_rule for p in providers},
+        deleting=deleting,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from horizon.config.fleet import Fleet
-from horizon.reconcile.resources import Action, Change, Resource
+from horizon.reconcile.resources import Action, Change, PruneRule, Resource
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,14 @@ class Provider(Protocol):
     """One kind of managed resource at one vendor.
 
     `creatable` is False when a missing resource cannot be made by Horizon (a phone number
-    must be bought or ported); the plan then reports it with `missing_hint`.
+    must be bought or ported); the plan then reports it with `missing_hint`. `prune_rule`
+    says how --prune lets go of one: detached (kept, Horizon's settings cleared) or deleted.
     """
 
     kind: str
     creatable: bool
     missing_hint: str
+    prune_rule: PruneRule
 
     def desired(self, fleet: Fleet) -> list[Resource]:
         """The resources `fleet` asks for; pure apart from reading the clients' local files."""
@@ -49,15 +51,18 @@ class Provider(Protocol):
         ...
 
     def apply(self, change: Change) -> Applied:
-        """Carry out one CREATE, UPDATE or DELETE; raise VendorError when the vendor refuses."""
+        """Carry out one CREATE, UPDATE, DELETE or DETACH; raise VendorError when refused."""
         ...
 
 
 class ByAction:
-    """`apply` dispatched to `create`, `update` and `delete`, which a provider defines.
+    """`apply` dispatched to `create`, `update`, `delete` and `detach`, which a provider defines.
 
-    A provider without one of them (numbers cannot be created) refuses that action.
+    A provider without one of them (numbers cannot be created) refuses that action. By
+    default --prune deletes.
     """
+
+    prune_rule = PruneRule()
 
     def apply(self, change: Change) -> Applied:
         if change.action is Action.CREATE and change.after is not None:
@@ -66,6 +71,8 @@ class ByAction:
             return self.update(change)
         if change.action is Action.DELETE and change.before is not None:
             return self.delete(change)
+        if change.action is Action.DETACH and change.before is not None:
+            return self.detach(change)
         raise ValueError(f"cannot apply {change.action.value} to {change.address}")
 
     def create(self, resource: Resource) -> Applied:
@@ -76,3 +83,6 @@ class ByAction:
 
     def delete(self, change: Change) -> Applied:
         raise ValueError(f"cannot delete {change.address}")
+
+    def detach(self, change: Change) -> Applied:
+        raise ValueError(f"cannot detach {change.address}")

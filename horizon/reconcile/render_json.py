@@ -42,6 +42,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "status": change.before.status if change.before else None,
         "notice": redact(change.notice) if change.notice else None,
         "message": redact(explanation(change) or "") or None,
+        "problem": redact(change.problem) if change.problem else None,
     }
 
 
@@ -50,9 +51,11 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "horizon_version": __version__,
         "prune": plan.prune,
+        "deleting": list(plan.deleting),
         "scope": list(plan.scope) if plan.scope else None,
         "in_sync": plan.in_sync,
         "summary": {action.value: plan.count(action) for action in Action},
+        "problems": len(plan.problems),
         "changes": [change_json(change) for change in plan.changes],
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from horizon.reconcile.apply import ApplyReport
 from horizon.reconcile.display import extra_lines, summary_line
 from horizon.reconcile.redact import redact
-from horizon.reconcile.render_text import SYMBOLS, render_change
+from horizon.reconcile.render_text import SYMBOLS, is_shown, render_change
 from horizon.reconcile.resources import Action, Change, Plan
 
 HEADING = "### Horizon plan"
@@ -17,17 +17,18 @@ HEADING = "### Horizon plan"
 
 def _counts(changes: list[Change]) -> str:
     parts = []
-    for action in (Action.CREATE, Action.UPDATE, Action.DELETE, Action.ORPHAN, Action.CONFLICT):
+    for action in (Action.CREATE, Action.UPDATE, Action.DELETE, Action.DETACH, Action.ORPHAN):
         count = sum(1 for change in changes if change.action is action)
-        if action is Action.CONFLICT:
-            count += sum(1 for change in changes if change.action is Action.MISSING)
         if count:
             parts.append(f"`{SYMBOLS[action]}{count}`")
+    blocked = sum(1 for change in changes if change.needs_operator)
+    if blocked:
+        parts.append(f"`!{blocked}`")
     return " ".join(parts)
 
 
 def _client_block(client: str, changes: list[Change]) -> list[str]:
-    shown = [change for change in changes if change.action is not Action.NOOP]
+    shown = [change for change in changes if is_shown(change)]
     notices = [change for change in changes if change.notice]
     lines = [f"<details><summary><b>{client or '(no client)'}</b> {_counts(shown)}</summary>", ""]
     if shown:
@@ -48,7 +49,7 @@ def render_markdown(plan: Plan, report: ApplyReport | None = None) -> str:
     lines += [f"{line}  " for line in extra_lines(plan)]
     lines.append("")
     for client, changes in plan.by_client().items():
-        if any(change.action is not Action.NOOP or change.notice for change in changes):
+        if any(is_shown(change) or change.notice for change in changes):
             lines += _client_block(client, changes)
     if report is not None:
         lines += _report_section(report)

@@ -1,8 +1,9 @@
 """The plan and the apply summary as terminal text, after Terraform's conventions.
 
-`+` create, `~` update (with `field: old → new` lines), `-` delete, `?` orphaned, `!` needs
-the operator; `Plan: N to create, N to update, N to delete.` or `No changes.` at the end.
-Colour only when asked (the CLI asks on a terminal).
+`+` create, `~` update (with `field: old → new` lines), `-` delete, `.` detach (Terraform's
+symbol for a resource it stops managing and keeps), `?` orphaned, `!` needs the operator;
+`Plan: N to create, N to update, N to delete.` or `No changes.` at the end. Colour only
+when asked (the CLI asks on a terminal).
 """
 
 from __future__ import annotations
@@ -18,28 +19,56 @@ SYMBOLS = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
     Action.DELETE: "-",
+    Action.DETACH: ".",
     Action.ORPHAN: "?",
     Action.CONFLICT: "!",
     Action.MISSING: "!",
     Action.NOOP: " ",
 }
-COLOURS = {"+": "green", "~": "yellow", "-": "red", "?": "magenta", "!": "red", "#": "cyan"}
-PAST = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
+COLOURS = {
+    "+": "green",
+    "~": "yellow",
+    "-": "red",
+    ".": "magenta",
+    "?": "magenta",
+    "!": "red",
+    "#": "cyan",
+}
+PAST = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.DELETE: "deleted",
+    Action.DETACH: "detached",
+}
 
 
 def _paint(symbol: str, text: str, color: bool) -> str:
     return click.style(text, fg=COLOURS.get(symbol)) if color else text
 
 
+def symbol_of(change: Change) -> str:
+    """A change's symbol: its action's, or `!` when nothing is applied and the operator must act."""
+    if change.action is Action.NOOP and change.problem:
+        return "!"
+    return SYMBOLS[change.action]
+
+
+def is_shown(change: Change) -> bool:
+    """Everything but a resource in sync with nothing to report."""
+    return change.action is not Action.NOOP or change.problem is not None
+
+
 def render_change(change: Change, color: bool = False) -> list[str]:
     """One resource's lines: its header, then its fields or the reason it is listed."""
-    symbol = SYMBOLS[change.action]
+    symbol = symbol_of(change)
     owner = f"  ({change.client})" if change.client else ""
     lines = [_paint(symbol, f"  {symbol} {change.address}{owner}", color)]
     note = explanation(change)
     if note:
         lines.append(_paint("#", f"      # {redact(note)}", color))
-    if change.action in (Action.CREATE, Action.UPDATE, Action.DELETE):
+    if change.problem:
+        lines.append(_paint("!", f"      ! {redact(change.problem)}", color))
+    if change.action.applied:
         for field in change.fields:
             mark, text = field_line(field.path, field.before, field.after)
             lines.append(_paint(mark, f"      {mark} {text}", color))
@@ -49,7 +78,7 @@ def render_change(change: Change, color: bool = False) -> list[str]:
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """The whole plan, as `horizon reconcile` prints it."""
     lines: list[str] = []
-    shown = [change for change in plan.changes if change.action is not Action.NOOP]
+    shown = [change for change in plan.changes if is_shown(change)]
     if shown:
         lines += ["Horizon will perform the following actions:", ""]
         for change in shown:

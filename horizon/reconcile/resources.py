@@ -6,7 +6,7 @@ Nothing here talks to a vendor; providers build `Resource`s, `plan.py` turns the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -39,6 +39,8 @@ class Resource:
     resources in sync have equal `fields`. `owner` is the client id of Horizon's ownership
     mark (for a desired resource: the client it is for); None when unmarked. `label` is how
     the resource names itself remotely (a friendly_name), shown when it is not ours.
+    `notice` is a vendor condition worth knowing (a sender not yet ONLINE); `problem` one
+    that only the operator can resolve (a display name WhatsApp declined).
     `detail` carries provider data the diff ignores (remote file ids, local paths).
     """
 
@@ -50,6 +52,7 @@ class Resource:
     label: str | None = None
     status: str | None = None
     notice: str | None = None
+    problem: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,14 +68,17 @@ class Resource:
 class Action(StrEnum):
     """What the plan does with one resource.
 
-    CREATE, UPDATE and DELETE are applied. ORPHAN is a managed resource whose client file
-    is gone (deleted only with --prune). CONFLICT is an existing resource Horizon does not
-    own; MISSING is one Horizon cannot create (a phone number). Both need the operator.
+    CREATE, UPDATE, DELETE and DETACH are applied; DETACH is how --prune lets go of a
+    resource it keeps (its webhooks and mark cleared). ORPHAN is a managed resource whose
+    client file is gone (pruned only with --prune). CONFLICT is an existing resource Horizon
+    does not own; MISSING is one Horizon cannot create (a phone number). Both need the
+    operator.
     """
 
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    DETACH = "detach"
     NOOP = "no-op"
     ORPHAN = "orphan"
     CONFLICT = "conflict"
@@ -80,7 +86,7 @@ class Action(StrEnum):
 
     @property
     def applied(self) -> bool:
-        return self in (Action.CREATE, Action.UPDATE, Action.DELETE)
+        return self in (Action.CREATE, Action.UPDATE, Action.DELETE, Action.DETACH)
 
     @property
     def problem(self) -> bool:
@@ -101,8 +107,9 @@ class Change:
     """The plan for one resource: its action, field-level differences and what to tell people.
 
     `before` is the observed resource (None for a create), `after` the desired one (None
-    for a delete or an orphan). `reason` explains an ORPHAN, CONFLICT or MISSING; `hint`
-    says what the operator can do about it.
+    for a delete or an orphan; for a detach, the resource as Horizon leaves it). `reason`
+    explains an ORPHAN, CONFLICT, MISSING or pruned resource; `hint` says what the operator
+    can do about it, or what a deletion costs.
     """
 
     action: Action
@@ -124,6 +131,29 @@ class Change:
         """A remote condition the operator should know about (a sender not yet ONLINE)."""
         return self.before.notice if self.before is not None else None
 
+    @property
+    def problem(self) -> str | None:
+        """A remote condition only the operator can resolve (a declined display name)."""
+        return self.before.problem if self.before is not None else None
+
+    @property
+    def needs_operator(self) -> bool:
+        """Blocked (a conflict, a missing number) or stuck at the vendor: marked `!`."""
+        return self.action.problem or self.problem is not None
+
+
+@dataclass(frozen=True)
+class PruneRule:
+    """How --prune lets go of a kind that it can keep rather than delete.
+
+    `detached` gives the resource as Horizon leaves it (its webhooks and mark cleared);
+    `hint` says what detaching keeps, and `deletion_cost` what deleting one instead costs.
+    """
+
+    detached: Callable[[Resource], Resource] | None = None
+    hint: str = ""
+    deletion_cost: str = ""
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -132,6 +162,8 @@ class Plan:
     changes: tuple[Change, ...] = ()
     prune: bool = False
     scope: tuple[str, ...] | None = None
+    # Kinds --prune deletes though it would detach them (`--delete-senders`).
+    deleting: tuple[str, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action is action)
@@ -142,7 +174,7 @@ class Plan:
 
     @property
     def problems(self) -> tuple[Change, ...]:
-        return tuple(change for change in self.changes if change.action.problem)
+        return tuple(change for change in self.changes if change.needs_operator)
 
     @property
     def orphans(self) -> tuple[Change, ...]:

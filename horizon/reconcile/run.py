@@ -34,6 +34,7 @@ def reconcile(
     *,
     clients: Collection[str] | None = None,
     prune: bool = False,
+    deleting: Collection[str] = (),
     parallelism: int = DEFAULT_PARALLELISM,
     secrets: Iterable[str] = (),
     account: str | None = None,
@@ -43,6 +44,8 @@ def reconcile(
 ) -> Reconciliation:
     """Observe, plan towards `fleet`, and apply what the plan changes.
 
+    `prune` lets go of managed resources no client asks for; kinds in `deleting` are then
+    deleted even where --prune would detach them.
     With `account`, the whole run holds that account's apply lock (LockHeld at once if
     another run has it). `on_plan` sees every plan; `confirm` is asked only when there is
     something to apply, and a False leaves everything as it is. Raises VendorError when
@@ -50,7 +53,7 @@ def reconcile(
     """
     lock = apply_lock(account) if account else nullcontext()
     with lock:
-        plan = plan_fleet(fleet, providers, prune=prune, clients=clients)
+        plan = plan_fleet(fleet, providers, prune=prune, deleting=deleting, clients=clients)
         if on_plan is not None:
             on_plan(plan)
         if not plan.to_apply or (confirm is not None and not confirm(plan)):

@@ -1,4 +1,5 @@
-"""The sandbox's own control API under /__sandbox__: inbound messages, faults, counters, reset."""
+"""The sandbox's own control API under /__sandbox__: inbound messages, faults, counters, reset,
+and the decisions that belong to others (Meta's review of a WhatsApp display name)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from horizon.sandbox.faults import FaultError
 from horizon.sandbox.twilio_api import API_VERSION, E164
 from horizon.sandbox.twilio_messages import MESSAGES, address_number, new_message
 from horizon.sandbox.twilio_numbers import NUMBERS, seed_numbers
-from horizon.sandbox.twilio_senders import SENDERS
+from horizon.sandbox.twilio_senders import SENDERS, decide_display_name, review_view
 from horizon.sandbox.world import public
 
 PREFIX = "/__sandbox__"
@@ -50,6 +51,13 @@ def _route_inbound(sandbox: Sandbox, to: str) -> tuple[str, dict]:
             "fallback_method": webhook.get("fallback_method") or "POST",
         }
     number = sandbox.world.find(NUMBERS, phone_number=to)
+    if number is not None and number["sms_application_sid"]:
+        # Twilio then ignores the number's sms_*_url (the spec's SmsApplicationSid); where the
+        # application or service would send it is not emulated, so the message goes nowhere.
+        raise falcon.HTTPConflict(
+            description=f"{to} hands its inbound messages to {number['sms_application_sid']} "
+            "(sms_application_sid), not to its SmsUrl"
+        )
     if number is not None:
         return "sms", {
             "url": number["sms_url"],
@@ -194,14 +202,51 @@ class NumberControl:
         self.sandbox = sandbox
 
     async def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        numbers = (await _json(req)).get("numbers")
+        body = await _json(req)
+        numbers, handler = body.get("numbers"), body.get("sms_application_sid")
         if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
             raise falcon.HTTPBadRequest(description="'numbers' must be a list of E.164 numbers")
         try:
-            records = seed_numbers(self.sandbox, numbers)
+            records = seed_numbers(self.sandbox, numbers, handler)
         except ValueError as error:
             raise falcon.HTTPBadRequest(description=str(error)) from error
         resp.media = {"incoming_phone_numbers": records}
+
+
+class DisplayNameReview:
+    """GET / POST /__sandbox__/senders/{sid}/display_name: Meta's review of a new display name.
+
+    POST `{"decision": "approved" | "declined", "reason": "NAME_FORMAT_UNACCEPTABLE"}` decides
+    the name under review; GET shows the review as WhatsApp Manager would, Meta's reason
+    included (the Senders API carries no reason).
+    """
+
+    DECISIONS = ("approved", "declined")
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def _record(self, sid: str) -> dict:
+        record = self.sandbox.world.get(SENDERS, sid)
+        if record is None:
+            raise falcon.HTTPNotFound(description=f"no WhatsApp sender {sid} here")
+        return record
+
+    async def on_get(self, req: falcon.Request, resp: falcon.Response, sid: str) -> None:
+        resp.media = review_view(self._record(sid))
+
+    async def on_post(self, req: falcon.Request, resp: falcon.Response, sid: str) -> None:
+        body = await _json(req)
+        decision, reason = body.get("decision"), body.get("reason") or "UNKNOWN"
+        if decision not in self.DECISIONS:
+            raise falcon.HTTPBadRequest(description="'decision' must be 'approved' or 'declined'")
+        if not isinstance(reason, str):
+            raise falcon.HTTPBadRequest(description="'reason' must be a string")
+        try:
+            record = decide_display_name(self.sandbox, self._record(sid), decision, reason)
+        except ValueError as error:
+            raise falcon.HTTPConflict(description=str(error)) from error
+        resp.media = review_view(record)
 
 
 class Reset:

@@ -1,8 +1,14 @@
-"""Twilio IncomingPhoneNumbers (2010 API): list, fetch, update. Numbers are seeded, never bought."""
+"""Twilio IncomingPhoneNumbers (2010 API): list, fetch, update. Numbers are seeded, never bought.
+
+A number's `sms_application_sid` hands its inbound messages to a TwiML application (AP…) or,
+when the number sits in a Messaging Service's sender pool, to that service (MG…); Twilio
+then ignores the number's own `sms_*_url`s.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 
 import falcon
@@ -42,16 +48,32 @@ UPDATABLE = {
 }
 METHOD_FIELDS = {name for name in UPDATABLE if name.endswith("Method")}
 URL_FIELDS = {"SmsUrl", "SmsFallbackUrl", "StatusCallback", "VoiceUrl", "VoiceFallbackUrl"}
+# The update's SmsApplicationSid takes an application only (the spec's pattern); a Messaging
+# Service puts its own SID there when it takes the number, which only seeding can do here.
+APPLICATION_SID = re.compile(r"^AP[0-9a-fA-F]{32}$")
+HANDLER_SID = re.compile(r"^(AP|MG)[0-9a-fA-F]{32}$")
 
 
-def seed_numbers(sandbox: Sandbox, numbers: list[str]) -> list[dict]:
-    """Add numbers to the account (existing ones are kept as they are); returns their records."""
+def seed_numbers(
+    sandbox: Sandbox, numbers: list[str], sms_application_sid: str | None = None
+) -> list[dict]:
+    """Add numbers to the account (existing ones are kept as they are); returns their records.
+
+    `sms_application_sid` (AP… or MG…) hands the new numbers' inbound messages elsewhere.
+    """
+    handler = sms_application_sid
+    if handler is not None and not (isinstance(handler, str) and HANDLER_SID.match(handler)):
+        raise ValueError(f"not an application (AP…) or Messaging Service (MG…) SID: {handler!r}")
     records = []
     for number in numbers:
         if not E164.match(number):
             raise ValueError(f"not an E.164 phone number: {number!r}")
         existing = sandbox.world.find(NUMBERS, phone_number=number)
-        records.append(existing or _create(sandbox, number))
+        record = existing or _create(sandbox, number)
+        if sms_application_sid is not None:
+            changed = {**record, "sms_application_sid": sms_application_sid}
+            record = sandbox.world.put(NUMBERS, record["sid"], changed)
+        records.append(record)
     return records
 
 
@@ -181,3 +203,5 @@ def _validate(param: str, value: str) -> None:
         raise invalid(f"{param} is not valid: {value}", code=21502)
     if param == "FriendlyName" and len(value) > 64:
         raise invalid("FriendlyName must be at most 64 characters", code=21100)
+    if param == "SmsApplicationSid" and value and not APPLICATION_SID.match(value):
+        raise invalid(f"SmsApplicationSid is not valid: {value}", code=21100)

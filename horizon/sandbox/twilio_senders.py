@@ -3,6 +3,9 @@
 A new sender reports CREATING until `sender_online_after` seconds have passed, then
 ONLINE; the status is derived from the creation time, so it survives restarts.
 In request bodies a null means "not given" (the SDK sends nulls for unset fields).
+A new display name goes to Meta's review (decided through the control API), as the
+SDK 9.13 docstrings of `profile.name`, `pending_display_name*` and `display_name_status`
+describe it (twilio/rest/messaging/v2/channels_sender.py).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from horizon.sandbox.twilio_api import (
     TwilioError,
     cut_page,
     invalid,
+    iso8601,
     new_sid,
     not_found,
     query_form,
@@ -25,6 +29,17 @@ from horizon.sandbox.twilio_api import (
 from horizon.sandbox.world import public
 
 SENDERS = "senders"
+# The list's Channel: required by the spec (tests/contracts/twilio/messaging_v2.json, though
+# the SDK leaves it optional), with the values its description names.
+CHANNELS = ("whatsapp", "rcs")
+IN_REVIEW = "PENDING_REVIEW"
+# "A COMPLETED change is reported for 14 days after it completes and is absent afterwards."
+COMPLETED_SHOWN_FOR = 14 * 86400.0
+REVIEW_FIELDS = (
+    "pending_display_name",
+    "pending_display_name_status",
+    "pending_display_name_status_date",
+)
 WEBHOOK_FIELDS = (
     "callback_url",
     "callback_method",
@@ -62,10 +77,72 @@ def sender_status(record: dict, now: float | None = None) -> str:
 
 
 def render(record: dict, base_url: str) -> dict:
+    shown = public(record)
+    completed = record.get("pending_display_name_status") == "COMPLETED"
+    if completed and time.time() - record["_review_changed"] > COMPLETED_SHOWN_FOR:
+        for name in REVIEW_FIELDS:
+            shown.pop(name)  # the three are always present or absent together
     return {
-        **public(record),
+        **shown,
         "status": sender_status(record),
         "url": f"{base_url}/v2/Channels/Senders/{record['sid']}",
+    }
+
+
+def review(name: str, status: str, now: float) -> dict:
+    """The pending_display_name* fields (absent until a first name change) and their time."""
+    fields = dict(zip(REVIEW_FIELDS, (name, status, iso8601(now)), strict=True))
+    return {**fields, "_review_changed": now, "_rejection_reason": None}
+
+
+def submit_display_name(record: dict, name: object) -> tuple[dict, str | None]:
+    """What an update's `profile.name` does: the review fields to store, and the answer's
+    `display_name_status` (None when the request carried no name)."""
+    if name is None:
+        return {}, None
+    if not isinstance(name, str) or not name.strip():
+        raise invalid("Invalid profile.name: a display name cannot be empty", code=20001)
+    status = record.get("pending_display_name_status")
+    if status == IN_REVIEW and name == record["pending_display_name"]:
+        return {}, "pending_review"
+    if status == IN_REVIEW:
+        # https://www.twilio.com/docs/api/errors/63128: one change in flight per number.
+        raise TwilioError(
+            409, 63128, "A display name change is already in progress for this sender"
+        )
+    if name == record["profile"].get("name"):
+        return {}, "no_change"
+    return review(name, IN_REVIEW, time.time()), "updating"
+
+
+def decide_display_name(sandbox: Sandbox, record: dict, decision: str, reason: str) -> dict:
+    """Meta's decision on the name under review; raises ValueError when none is.
+
+    Approval is followed at Twilio by the sender's re-registration; here both happen at once
+    and the change is COMPLETED, when `profile.name` returns the new name. A decline keeps
+    Meta's reason in the sandbox's own bookkeeping: no sender field carries it, and Twilio
+    says it "can't retrieve or display the rejection reason from Meta"
+    (https://www.twilio.com/docs/api/errors/63060).
+    """
+    if record.get("pending_display_name_status") != IN_REVIEW:
+        raise ValueError(f"sender {record['sid']} has no display name under review")
+    name, now = record["pending_display_name"], time.time()
+    if decision == "approved":
+        changes = {"profile": {**record["profile"], "name": name}, **review(name, "COMPLETED", now)}
+    else:
+        changes = {**review(name, "DECLINED", now), "_rejection_reason": reason}
+    return sandbox.world.put(SENDERS, record["sid"], {**record, **changes})
+
+
+def review_view(record: dict) -> dict:
+    """The display-name review as Meta shows it (WhatsApp Manager), reason included."""
+    view = {name: record.get(name) for name in REVIEW_FIELDS}
+    return {
+        "sid": record["sid"],
+        "sender_id": record["sender_id"],
+        "name": record["profile"].get("name"),
+        **view,
+        "rejection_reason": record.get("_rejection_reason"),
     }
 
 
@@ -162,17 +239,22 @@ def _configuration(current: dict, given: dict) -> dict:
     return configuration
 
 
-def update_sender(sandbox: Sandbox, record: dict, body: dict) -> dict:
+def update_sender(sandbox: Sandbox, record: dict, body: dict) -> tuple[dict, str | None]:
+    """The updated sender, and the answer's `display_name_status` (None: no name was given)."""
+    profile = dict(_object(body, "profile"))
+    reviewed, display_name_status = submit_display_name(record, profile.pop("name", None))
     changes = {
         "configuration": _configuration(record["configuration"], _object(body, "configuration")),
         "webhook": merge_webhook(record["webhook"], _object(body, "webhook")),
-        "profile": merge_profile(record["profile"], _object(body, "profile")),
+        "profile": merge_profile(record["profile"], profile),
+        **reviewed,
     }
     if body.get("friendly_name") is not None:
         if len(str(body["friendly_name"])) > 64:
             raise invalid("friendly_name must be at most 64 characters", code=20001)
         changes["friendly_name"] = str(body["friendly_name"])
-    return sandbox.world.put(SENDERS, record["sid"], {**record, **changes})
+    updated = sandbox.world.put(SENDERS, record["sid"], {**record, **changes})
+    return updated, display_name_status
 
 
 async def _json_body(req: falcon.Request) -> dict:
@@ -199,14 +281,20 @@ class Senders:
     async def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = query_form(req)
         channel = query.get("Channel")
+        if not channel:
+            # Required in the spec; Twilio answers a missing required parameter with a 400
+            # (https://www.twilio.com/docs/api/errors/400).
+            raise invalid("Missing required parameter Channel in the query string", code=20001)
+        if channel not in CHANNELS:
+            raise invalid(f"Invalid Channel: {channel}", code=20001)
         records = [
             record
             for record in self.sandbox.world.all(SENDERS)
-            if not channel or record["sender_id"].startswith(f"{channel.lower()}:")
+            if record["sender_id"].startswith(f"{channel}:")
         ]
         page = cut_page(records, query)
         base = f"{req.prefix}{req.path}"
-        filters = [("Channel", channel)] if channel else []
+        filters = [("Channel", channel)]
 
         def link(number: int, token: str | None) -> str:
             params = [*filters, ("PageSize", page.size), ("Page", max(0, number))]
@@ -247,8 +335,11 @@ class Sender:
 
     async def on_post(self, req: falcon.Request, resp: falcon.Response, Sid: str) -> None:
         record = self._record(req, Sid)
-        updated = update_sender(self.sandbox, record, await _json_body(req))
+        updated, display_name_status = update_sender(self.sandbox, record, await _json_body(req))
+        resp.status = falcon.HTTP_202  # the spec's only success answer to an update
         resp.media = render(updated, req.prefix)
+        if display_name_status is not None:
+            resp.media["display_name_status"] = display_name_status
 
     async def on_delete(self, req: falcon.Request, resp: falcon.Response, Sid: str) -> None:
         self._record(req, Sid)

@@ -10,7 +10,9 @@ EXAMPLE_IDS = ("farmacia-sol", "harbor-hardware", "pizzeria-roma")
 
 
 def senders(world) -> dict[str, object]:
-    listed = world.sandbox.twilio().messaging.v2.channels_senders.list(page_size=1000)
+    listed = world.sandbox.twilio().messaging.v2.channels_senders.list(
+        channel="whatsapp", page_size=1000
+    )
     return {sender.sender_id: sender for sender in listed}
 
 
@@ -117,24 +119,75 @@ def test_knowledge_edit_reuploads_only_that_file(world):
     assert "No changes." in world.run("reconcile", "--dry-run").output
 
 
-def test_removed_client_is_orphaned_and_deleted_only_with_prune(world):
+def test_removed_client_is_orphaned_and_its_sender_detached_only_with_prune(world):
     world.run("reconcile", "--yes")
     world.client_file("harbor-hardware").unlink()
 
     plan = world.run("reconcile", "--dry-run", "--detailed-exitcode")
     kept = world.run("reconcile", "--yes")
-    still_there = "whatsapp:+14155550101" in senders(world)
+    still_marked = senders(world)["whatsapp:+14155550101"].friendly_name
     pruned = world.run("reconcile", "--yes", "--prune")
+    detached = senders(world)["whatsapp:+14155550101"]
 
     assert plan.exit_code == 2
     assert '? whatsapp_sender "whatsapp:+14155550101"' in plan.output
-    assert "orphaned (would be deleted with --prune)" in plan.output
+    assert "orphaned (would be detached with --prune)" in plan.output
     assert "Plan: 0 to create, 0 to update, 0 to delete." in plan.output
-    assert kept.exit_code == 0 and still_there
+    assert kept.exit_code == 0 and still_marked == "horizon:harbor-hardware"
     assert pruned.exit_code == 0, pruned.output
-    assert '- whatsapp_sender "whatsapp:+14155550101"' in pruned.output
-    assert "whatsapp:+14155550101" not in senders(world)
+    assert '. whatsapp_sender "whatsapp:+14155550101"' in pruned.output
+    assert "stays registered with WhatsApp" in pruned.output
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 1 to detach." in pruned.output
+    assert 'detached whatsapp_sender "whatsapp:+14155550101"' in pruned.output
+    assert detached.friendly_name == "whatsapp:+14155550101"
+    assert detached.webhook["callback_url"] == "" and detached.profile["name"] == "Harbor Hardware"
     assert "No changes." in world.run("reconcile", "--dry-run", "--prune").output
+
+
+def test_delete_senders_deletes_a_pruned_sender_and_the_plan_says_what_it_costs(world):
+    world.run("reconcile", "--yes")
+    world.client_file("pizzeria-roma").unlink()
+
+    alone = world.run("reconcile", "--dry-run", "--delete-senders")
+    plan = world.run("reconcile", "--dry-run", "--prune", "--delete-senders")
+    applied = world.run("reconcile", "--yes", "--prune", "--delete-senders")
+
+    assert alone.exit_code == 1 and "--delete-senders" in alone.output and "--prune" in alone.output
+    assert '- whatsapp_sender "whatsapp:+34910000101"' in plan.output
+    assert "takes the number off WhatsApp" in plan.output
+    assert '- knowledge "pizzeria-roma"' in plan.output
+    assert "Plan: 0 to create, 0 to update, 2 to delete." in plan.output
+    assert applied.exit_code == 0, applied.output
+    assert "whatsapp:+34910000101" not in senders(world)
+
+
+def test_a_declined_display_name_blocks_the_check_and_is_not_resubmitted(world):
+    world.run("reconcile", "--yes")
+    world.edit("farmacia-sol", "name: Farmacia Sol", "name: FARMACIA!!!")
+    world.run("reconcile", "--yes")
+    sid = senders(world)["whatsapp:+34910000102"].sid
+    decision = {"decision": "declined", "reason": "NAME_FORMAT_UNACCEPTABLE"}
+    world.sandbox.control("POST", f"senders/{sid}/display_name", decision)
+    updates = world.sandbox.requests()["by_route"]["POST /v2/Channels/Senders/{Sid}"]
+
+    text = world.run("reconcile", "--dry-run")
+    document = json.loads(world.run("reconcile", "--dry-run", "--output", "json").output)
+    markdown = world.run("reconcile", "--dry-run", "--output", "markdown").output
+    applied = world.run("reconcile", "--yes")
+    world.edit("farmacia-sol", "name: FARMACIA!!!", "name: Farmacia Sol Centro")
+    renamed = world.run("reconcile", "--dry-run")
+
+    assert text.exit_code == 1
+    assert '! whatsapp_sender "whatsapp:+34910000102"  (farmacia-sol)' in text.output
+    assert '! WhatsApp declined the display name "FARMACIA!!!"' in text.output
+    assert "1 resource cannot be reconciled without you (marked !)." in text.output
+    (change,) = [c for c in document["changes"] if c["client"] == "farmacia-sol"]
+    assert change["action"] == "no-op" and "declined" in change["problem"]
+    assert document["problems"] == 1 and document["in_sync"] is False
+    assert "<b>farmacia-sol</b> `!1`" in markdown and "WhatsApp declined" in markdown
+    assert applied.exit_code == 1
+    assert world.sandbox.requests()["by_route"]["POST /v2/Channels/Senders/{Sid}"] == updates
+    assert '~ profile.name: "Farmacia Sol" → "Farmacia Sol Centro"' in renamed.output
 
 
 def test_unmanaged_senders_are_never_touched(world):

@@ -91,7 +91,7 @@ def test_an_unexpected_error_is_reported_and_the_other_changes_still_apply():
     assert "ValueError: profile has no name" in failed.failure.message
 
 
-def test_only_create_update_and_delete_are_applied():
+def test_only_create_update_delete_and_detach_are_applied():
     provider = CountingProvider()
     plan = Plan(tuple(Change(action, "thing", action.value, "c") for action in Action))
 
@@ -100,6 +100,7 @@ def test_only_create_update_and_delete_are_applied():
     assert sorted(outcome.change.action.value for outcome in report.outcomes) == [
         "create",
         "delete",
+        "detach",
         "update",
     ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from horizon.reconcile.plan import diff
-from horizon.reconcile.resources import Action, Resource
+from horizon.reconcile.resources import Action, PruneRule, Resource
 
 SENDER = "whatsapp_sender"
 
@@ -48,6 +48,39 @@ def test_marked_resource_without_client_is_orphaned_or_pruned():
     )
     assert orphan.reason == "no client file for 'gone'"
     assert pruned.action is Action.DELETE
+
+
+def let_go(resource: Resource) -> Resource:
+    return Resource(resource.kind, resource.key, None, {"friendly_name": resource.key})
+
+
+KEEP = {SENDER: PruneRule(let_go, "kept", "costly")}
+
+
+def test_prune_detaches_a_kind_it_can_keep_unless_deleting_it_is_asked():
+    orphan = diff([], [sender("gone")], prune_rules=KEEP).changes[0]
+    detached = diff([], [sender("gone")], prune=True, prune_rules=KEEP).changes[0]
+    plan = diff([], [sender("gone")], prune=True, prune_rules=KEEP, deleting=[SENDER])
+
+    assert orphan.hint == "orphaned (would be detached with --prune)"
+    assert (detached.action, detached.hint, detached.after.owner) == (Action.DETACH, "kept", None)
+    assert [(f.path, f.before, f.after) for f in detached.fields] == [
+        (("friendly_name",), "horizon:gone", "whatsapp:+34910000101"),
+        (("profile", "about"), "Pizza", None),
+    ]
+    assert [(c.action, c.hint) for c in plan.changes] == [(Action.DELETE, "costly")]
+    assert plan.deleting == (SENDER,)
+
+
+def test_a_problem_at_the_vendor_blocks_the_plan_without_stopping_its_updates():
+    stuck = sender("roma", problem="WhatsApp declined the display name")
+    in_sync = diff([sender("roma")], [stuck])
+    updated = diff([sender("roma", about="Pizza al horno")], [stuck])
+
+    assert [(c.action, c.needs_operator) for c in in_sync.changes] == [(Action.NOOP, True)]
+    assert in_sync.problems == in_sync.changes and not in_sync.in_sync
+    assert [c.action for c in updated.to_apply] == [Action.UPDATE]
+    assert updated.problems == updated.to_apply
 
 
 def test_resource_a_remaining_client_no_longer_asks_for_is_orphaned_with_that_reason():

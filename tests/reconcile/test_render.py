@@ -10,7 +10,7 @@ from horizon.reconcile.provider import Applied
 from horizon.reconcile.render_json import FORMAT_VERSION, render_json
 from horizon.reconcile.render_markdown import render_markdown
 from horizon.reconcile.render_text import render_report_text, render_text
-from horizon.reconcile.resources import Resource
+from horizon.reconcile.resources import PruneRule, Resource
 
 SENDER = "whatsapp_sender"
 
@@ -77,9 +77,11 @@ def test_json_is_stable_and_versioned():
         "format_version",
         "horizon_version",
         "prune",
+        "deleting",
         "scope",
         "in_sync",
         "summary",
+        "problems",
         "changes",
     ]
     assert document["summary"]["create"] == 1 and document["summary"]["orphan"] == 1
@@ -100,6 +102,7 @@ def test_json_is_stable_and_versioned():
         "status": "CREATING",
         "notice": "sender is CREATING, not ONLINE: wait.",
         "message": None,
+        "problem": None,
     }
 
 
@@ -143,3 +146,45 @@ def test_report_lists_applied_and_failed_with_the_vendor_answer():
         "code": 20001,
         "message": "Invalid profile",
     }
+
+
+def pruned_and_blocked_plan():
+    def let_go(resource):
+        return Resource(SENDER, resource.key, None, {"friendly_name": resource.key})
+
+    rules = {SENDER: PruneRule(let_go, "kept at Twilio")}
+    desired = [sender("roma", "+34910000101")]
+    observed = [
+        sender("roma", "+34910000101", problem="WhatsApp declined the display name"),
+        sender("gone", "+34910000199"),
+    ]
+    return diff(desired, observed, prune=True, prune_rules=rules)
+
+
+def test_detach_and_problems_in_text_markdown_and_json():
+    plan = pruned_and_blocked_plan()
+
+    text = render_text(plan)
+    markdown = render_markdown(plan)
+    document = json.loads(render_json(plan))
+
+    assert '  ! whatsapp_sender "whatsapp:+34910000101"  (roma)' in text
+    assert "      ! WhatsApp declined the display name" in text
+    assert '  . whatsapp_sender "whatsapp:+34910000199"  (gone)' in text
+    assert "# detached: no client file for 'gone'; kept at Twilio" in text
+    assert '~ friendly_name: "horizon:gone" → "whatsapp:+34910000199"' in text
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 1 to detach." in text
+    assert "1 resource cannot be reconciled without you (marked !)." in text
+    assert "<b>roma</b> `!1`" in markdown and "<b>gone</b> `.1`" in markdown
+    assert document["summary"]["detach"] == 1 and document["problems"] == 1
+    roma = next(c for c in document["changes"] if c["client"] == "roma")
+    assert (roma["action"], roma["problem"]) == ("no-op", "WhatsApp declined the display name")
+
+
+def test_report_says_detached():
+    plan = pruned_and_blocked_plan()
+    (detach,) = plan.to_apply
+
+    text = render_report_text(ApplyReport((Outcome(detach, Applied("XE1")),)))
+
+    assert '  detached whatsapp_sender "whatsapp:+34910000199" (gone)' in text

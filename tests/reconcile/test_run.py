@@ -9,7 +9,11 @@ from horizon.reconcile.lock import LockHeld, apply_lock
 
 
 def sender_count(world) -> int:
-    return len(world.sandbox.twilio().messaging.v2.channels_senders.list(page_size=1000))
+    return len(
+        world.sandbox.twilio().messaging.v2.channels_senders.list(
+            channel="whatsapp", page_size=1000
+        )
+    )
 
 
 def test_applies_the_plan_and_reports_each_change(world):

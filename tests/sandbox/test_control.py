@@ -72,6 +72,29 @@ def test_inbound_sms_goes_to_the_numbers_sms_url(sandbox, webhook_receiver):
     assert "WaId" not in form
 
 
+def test_inbound_sms_to_a_number_handed_to_an_application_never_reaches_its_sms_url(
+    sandbox, webhook_receiver
+):
+    application, service = "AP" + "1" * 32, "MG" + "2" * 32
+    [by_app] = sandbox.seed_numbers("+14155550100")
+    sandbox.twilio().incoming_phone_numbers(by_app["sid"]).update(
+        sms_url=webhook_receiver.url, sms_application_sid=application
+    )
+    [by_service] = sandbox.control(
+        "POST", "numbers", {"numbers": ["+14155550101"], "sms_application_sid": service}
+    )["incoming_phone_numbers"]
+    sandbox.twilio().incoming_phone_numbers(by_service["sid"]).update(sms_url=webhook_receiver.url)
+
+    to_app = sandbox.http.post("/__sandbox__/inbound", json={"from": USER, "to": "+14155550100"})
+    to_service = sandbox.http.post(
+        "/__sandbox__/inbound", json={"from": USER, "to": "+14155550101"}
+    )
+
+    assert to_app.status_code == 409 and application in to_app.json()["error"]
+    assert to_service.status_code == 409 and service in to_service.json()["error"]
+    assert webhook_receiver.received == []
+
+
 def test_failed_webhook_falls_back_to_the_fallback_url(sandbox, webhook_receiver):
     add_sender(sandbox, callback_url="http://127.0.0.1:9/unreachable",
                fallback_url=f"{webhook_receiver.url}/fallback")  # fmt: skip
@@ -137,7 +160,7 @@ def test_reset_empties_the_world(sandbox, webhook_receiver):
 
     sandbox.reset()
 
-    assert sandbox.twilio().messaging.v2.channels_senders.list() == []
+    assert sandbox.twilio().messaging.v2.channels_senders.list(channel="whatsapp") == []
     assert sandbox.messages() == []
     assert list(sandbox.openai().vector_stores.list()) == []
     assert sandbox.control("GET", "faults")["latency_ms"] == 0

@@ -25,7 +25,9 @@ def test_fail_once_seed_fails_exactly_the_first_request():
 def test_twilio_sdk_retries_an_injected_429_and_succeeds(sandbox):
     sandbox.faults(status=429, paths=["/v2/Channels/Senders"], **FAIL_ONCE)
 
-    assert sandbox.twilio(max_retries=2).messaging.v2.channels_senders.list() == []
+    assert (
+        sandbox.twilio(max_retries=2).messaging.v2.channels_senders.list(channel="whatsapp") == []
+    )
     assert sandbox.requests()["by_route"]["GET /v2/Channels/Senders"] == 2
 
 
@@ -38,7 +40,7 @@ def test_twilio_sdk_retries_a_refused_post_exactly_once(sandbox):
     sandbox.twilio(max_retries=2).messaging.v2.channels_senders.create(request)
 
     sandbox.faults(fail_rate=0)
-    assert len(sandbox.twilio().messaging.v2.channels_senders.list()) == 1
+    assert len(sandbox.twilio().messaging.v2.channels_senders.list(channel="whatsapp")) == 1
 
 
 def test_twilio_sdk_does_not_retry_a_post_that_failed_with_500(sandbox):
@@ -78,7 +80,7 @@ def test_twilio_sdk_reports_a_failed_list_page_as_a_plain_twilio_exception(sandb
     # TwilioRestException: callers find the status on the response it carries.
     sandbox.faults(fail_rate=1, status=503)
     with pytest.raises(TwilioException) as raised:
-        sandbox.twilio(max_retries=0).messaging.v2.channels_senders.list()
+        sandbox.twilio(max_retries=0).messaging.v2.channels_senders.list(channel="whatsapp")
     assert not isinstance(raised.value, TwilioRestException)
     assert raised.value.args[1].status_code == 503
 

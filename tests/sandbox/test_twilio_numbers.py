@@ -92,3 +92,32 @@ def test_seeding_a_malformed_number_is_refused(sandbox):
     response = sandbox.http.post("/__sandbox__/numbers", json={"numbers": ["555-0100"]})
     assert response.status_code == 400
     assert "E.164" in response.json()["error"]
+
+
+def test_sms_application_sid_takes_an_application_sid_and_can_be_cleared(sandbox):
+    [seeded] = sandbox.seed_numbers("+14155550100")
+    number = sandbox.twilio().incoming_phone_numbers(seeded["sid"])
+
+    handed = number.update(sms_application_sid="AP" + "a" * 32)
+    with pytest.raises(TwilioRestException) as raised:
+        number.update(sms_application_sid="MG" + "a" * 32)  # a service takes numbers itself
+    cleared = number.update(sms_application_sid="")
+
+    assert handed.sms_application_sid == "AP" + "a" * 32
+    assert raised.value.status == 400
+    assert cleared.sms_application_sid == ""
+
+
+def test_seeding_can_put_numbers_in_a_messaging_service(sandbox):
+    service = "MG" + "b" * 32
+
+    seeded = sandbox.control(
+        "POST", "numbers", {"numbers": ["+14155550100"], "sms_application_sid": service}
+    )["incoming_phone_numbers"]
+    refused = sandbox.http.post(
+        "/__sandbox__/numbers", json={"numbers": ["+14155550101"], "sms_application_sid": "x"}
+    )
+
+    assert [n["sms_application_sid"] for n in seeded] == [service]
+    assert sandbox.twilio().incoming_phone_numbers.list()[0].sms_application_sid == service
+    assert refused.status_code == 400
