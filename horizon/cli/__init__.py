@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "reconcile": "horizon.cli.reconcile:reconcile",
     "adopt": "horizon.cli.reconcile:adopt",
     "demo": "horizon.cli.demo:demo",
+    "check": "horizon.cli.check:check",
 }
 
 
