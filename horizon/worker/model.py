@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 from openai.types.responses import Response
@@ -31,7 +32,7 @@ KNOWLEDGE_CACHE_SECONDS = 300.0
 class ModelReply:
     text: str
     usage: Usage
-    response_id: str
+    response_id: str | None  # None: read back from the conversation after a lost answer
     unusable: str | None = None  # why the reply must not reach the user (see unusable_reason)
     reasoning_tokens: int = 0
 
@@ -51,6 +52,34 @@ def unusable_reason(response: Response) -> str | None:
     if not response.output_text.strip():
         return "no_text"
     return None
+
+
+def _reply(client: Client, response: Response) -> ModelReply:
+    usage = response.usage
+    return ModelReply(
+        text=response.output_text,
+        usage=Usage(
+            client.assistant.model,
+            usage.input_tokens if usage else 0,
+            usage.output_tokens if usage else 0,
+        ),
+        response_id=response.id,
+        unusable=unusable_reason(response),
+        reasoning_tokens=usage.output_tokens_details.reasoning_tokens if usage else 0,
+    )
+
+
+def _item_text(item: Any, part_type: str) -> str:
+    return "".join(part.text for part in item.content or [] if part.type == part_type)
+
+
+def _recovered(client: Client, item: Any) -> ModelReply:
+    """A reply read back from the conversation: its text, but no usage (items carry none)."""
+    text = _item_text(item, "output_text")
+    unusable = "incomplete" if item.status == "incomplete" else None
+    if unusable is None and not text.strip():
+        unusable = "no_text"
+    return ModelReply(text, Usage(client.assistant.model, 0, 0), None, unusable)
 
 
 def user_text(items: list[WorkItem]) -> str:
@@ -107,30 +136,54 @@ class AssistantModel:
         store_id = await self.knowledge_store(client)
         if store_id:
             request["tools"] = [{"type": "file_search", "vector_store_ids": [store_id]}]
-        response = await call_async(lambda: self._create_response(request), self.policy)
-        usage = response.usage
-        return ModelReply(
-            text=response.output_text,
-            usage=Usage(
-                client.assistant.model,
-                usage.input_tokens if usage else 0,
-                usage.output_tokens if usage else 0,
-            ),
-            response_id=response.id,
-            unusable=unusable_reason(response),
-            reasoning_tokens=usage.output_tokens_details.reasoning_tokens if usage else 0,
-        )
 
-    async def _create_response(self, request: dict):
+        async def create() -> ModelReply:
+            return _reply(client, await self._create_response(request))
+
+        async def look() -> ModelReply | None:
+            return await self._answer_already_there(client, conversation_id, text)
+
+        # Not idempotent: after an ambiguous failure the conversation may already hold this
+        # input and its answer, and a second request would put the input there twice.
+        return await call_async(create, self.policy, recover=look)
+
+    async def _create_response(self, request: dict) -> Response:
         try:
             with vendor_errors():
                 return await self._responses.create(**request)
         except VendorError as error:
             if error.code == "conversation_locked":
-                # Another call on this conversation is still running (a previous process's
-                # turn): worth waiting for, whatever status it came with.
+                # Another call on this conversation is still running (perhaps our own
+                # earlier attempt): worth waiting for, and looking at before repeating.
                 raise BusyError.like(error) from error
             raise
+
+    async def _answer_already_there(
+        self, client: Client, conversation_id: str, text: str
+    ) -> ModelReply | None:
+        """The answer an earlier attempt left in the conversation, or None if it left none.
+
+        Newest first: assistant messages newer than the latest user message answer it; if
+        that user message is this turn's input, they are this turn's answer. This input with
+        no answer yet means the earlier attempt is still running: wait for it (BusyError).
+        A user who sends the very same text twice in a row, with the second request lost
+        before it landed, would get the first answer again: the price of not repeating.
+        """
+        with vendor_errors():
+            page = await self._conversations.items.list(conversation_id, order="desc", limit=20)
+        answers = []
+        for item in page.data:
+            if getattr(item, "type", None) != "message":
+                continue
+            if item.role == "assistant":
+                answers.append(item)
+            elif item.role == "user":
+                if _item_text(item, "input_text") != text:
+                    return None  # the newest input is not this turn's: it never landed
+                if not answers:
+                    raise BusyError("openai", "the earlier attempt is still answering")
+                return _recovered(client, answers[0])  # the newest: the final answer
+        return None
 
     async def conversation(self, client: Client, user_number: str) -> str:
         """The pair's conversation id, created on first contact or after `memory_days`.

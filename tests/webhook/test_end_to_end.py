@@ -299,3 +299,26 @@ def test_lost_answers_from_twilio_never_duplicate_a_reply_in_a_burst(sandbox, we
         sent = [m["body"] for m in replies(sandbox, user)]
         recorded = [m["body"] for m in stored if m["user_number"] == user]
         assert sent == recorded and sent, user  # each reply once, in order
+
+
+def test_lost_answers_from_openai_never_ask_twice_or_answer_twice_in_a_burst(sandbox, webhook):
+    users = [f"+346001{n:05d}" for n in range(50)]
+    sandbox.faults(phase="after", fail_rate=0.3, seed=11, retry_after=0, paths=["/v1/responses"])
+    for round_ in range(4):
+        for user in users:
+            sandbox.inbound(user, ROMA, f"mensaje {round_} de {user}")
+
+    eventually(lambda: all_handled(webhook, 200), timeout=60, what="all 200 messages answered")
+    sandbox.faults(fail_rate=0)
+
+    store = webhook.webhook.store.store
+    assert {m["status"] for m in store.find_messages(direction="inbound")} == {"answered"}
+    openai = sandbox.openai()
+    for user in users:
+        conversation = store.users.conversation("pizzeria-roma", user)[0]
+        items = openai.conversations.items.list(conversation, order="asc", limit=100).data
+        inputs = [item for item in items if item.type == "message" and item.role == "user"]
+        answers = [item for item in items if item.type == "message" and item.role == "assistant"]
+        assert len(inputs) == len(answers) == len(replies(sandbox, user)), user
+        texts = [part.text for item in inputs for part in item.content]
+        assert len(set(texts)) == len(texts), user  # each input once

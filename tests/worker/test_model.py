@@ -212,3 +212,43 @@ def response(status: str, text: str | None, incomplete: str | None = None) -> Re
 )
 def test_a_response_cut_short_or_without_text_is_unusable(status, text, incomplete, reason):
     assert unusable_reason(response(status, text, incomplete)) == reason
+
+
+def conversation_inputs(sandbox, conversation_id: str) -> list[str]:
+    items = sandbox.openai().conversations.items.list(conversation_id, order="asc", limit=100)
+    return [
+        part.text
+        for item in items.data
+        if item.type == "message" and item.role == "user"
+        for part in item.content
+    ]
+
+
+@pytest.mark.parametrize("lost", [{"status": 500}, {"drop": True}])
+def test_a_response_whose_answer_was_lost_is_read_back_not_asked_twice(sandbox, pipeline, lost):
+    user = "+34600000001"
+    sandbox.inbound(user, "+34910000101", "hola")
+    # The first /v1/responses call is answered by the model, then its answer is lost.
+    sandbox.faults(
+        phase="after", fail_rate=0.5, seed=1, retry_after=0, paths=["/v1/responses"], **lost
+    )
+
+    async def turn() -> tuple[str, list[str]]:
+        built = pipeline()
+        try:
+            built.store.queue.record_inbound(inbound("SM" + "c" * 32, user, "¿Abrís hoy?", 0.0))
+            await built.answer(built.store.queue.pending_work("pizzeria-roma", user))
+            conversation = built.store.users.conversation("pizzeria-roma", user)[0]
+            return conversation, [
+                m["body"] for m in built.store.find_messages(direction="outbound")
+            ]
+        finally:
+            await built.close()
+
+    conversation, sent = asyncio.run(turn())
+
+    sandbox.faults(fail_rate=0)
+    assert conversation_inputs(sandbox, conversation) == ["¿Abrís hoy?"]  # asked once
+    assert len(sent) == 1 and "¿Abrís hoy?" in sent[0]  # and answered with that answer
+    routes = sandbox.requests()["by_route"]
+    assert routes["POST /v1/responses"] == 1
