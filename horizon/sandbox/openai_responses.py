@@ -42,7 +42,7 @@ from horizon.sandbox.openai_models import (
     model_not_found,
     served_model,
 )
-from horizon.sandbox.openai_vector_stores import get_store, store_files
+from horizon.sandbox.openai_vector_stores import get_store, render_file, store_files
 
 RESPONSES = "responses"
 MIN_OUTPUT_TOKENS = 16
@@ -177,9 +177,14 @@ def compose_reply(instructions: str | None, user_text: str, files: list[str] | N
 
 
 def _searchable_files(sandbox: Sandbox, vector_store_ids: list[str]) -> list[dict]:
+    """The files file_search can draw on: only those indexed ("`completed` indicates that the
+    vector store file is ready for use", VectorStoreFileObject.status in OpenAI's spec)."""
+    now = time.time()
     files: list[dict] = []
     for vector_store_id in vector_store_ids:
-        files.extend(sandbox.world.all(store_files(vector_store_id)))
+        for attached in sandbox.world.all(store_files(vector_store_id)):
+            if render_file(attached, now)["status"] == "completed":
+                files.append(attached)
     return sorted(files, key=lambda attached: (attached["_filename"], attached["id"]))
 
 

@@ -63,7 +63,8 @@ def test_turns_are_appended_to_the_conversation(sandbox):
     assert second.usage.input_tokens > 0
 
 
-def test_file_search_names_only_the_files_of_the_given_stores(sandbox):
+def test_file_search_names_only_the_indexed_files_of_the_given_stores(start_sandbox):
+    sandbox = start_sandbox(file_processing_seconds=0)
     client = sandbox.openai()
 
     def store_with(*names: str) -> str:
@@ -74,6 +75,8 @@ def test_file_search_names_only_the_files_of_the_given_stores(sandbox):
         return client.vector_stores.create(name="kb", file_ids=files).id
 
     roma, farmacia = store_with("menu.md", "horario.md"), store_with("guardias.md")
+    empty = client.files.create(file=("vacio.md", io.BytesIO(b"")), purpose="assistants")
+    client.vector_stores.files.create(vector_store_id=roma, file_id=empty.id)  # fails indexing
 
     response = client.responses.create(
         model="gpt-5.4-mini",
@@ -245,3 +248,19 @@ def test_reasoning_items_are_appended_to_the_conversation(sandbox):
         ("reasoning", None),
         ("message", "assistant"),
     ]
+
+
+def test_file_search_does_not_see_a_file_still_being_indexed(start_sandbox):
+    client = start_sandbox(file_processing_seconds=60).openai()
+    menu = client.files.create(file=("menu.md", io.BytesIO(b"x")), purpose="assistants")
+    store = client.vector_stores.create(name="kb", file_ids=[menu.id])
+
+    response = client.responses.create(
+        model="gpt-5.4-mini",
+        reasoning=NO_REASONING,
+        instructions=INSTRUCTIONS,
+        input="¿Qué pizzas hay?",
+        tools=[{"type": "file_search", "vector_store_ids": [store.id]}],
+    )
+
+    assert response.output_text.endswith("| Knowledge: (no files)")

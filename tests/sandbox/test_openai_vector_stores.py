@@ -99,14 +99,14 @@ def test_file_list_filters_by_the_status_shown_now(start_sandbox):
 
 def test_processing_is_timed_from_the_attach_so_it_survives_a_restart(start_sandbox, tmp_path):
     state = str(tmp_path / "world.db")
-    first = start_sandbox(state_path=state, file_processing_seconds=0.3)
+    first = start_sandbox(state_path=state, file_processing_seconds=3.0)
     client = first.openai()
     store = client.vector_stores.create(name="shop")
     menu = upload(client, "menu.md")
     client.vector_stores.files.create(vector_store_id=store.id, file_id=menu.id)
     first.close()
 
-    # The new process would take a minute for a new file; this one was due 0.3 s after it came.
+    # The new process would take a minute for a new file; this one was due 3 s after it came.
     again = start_sandbox(state_path=state, file_processing_seconds=60).openai()
     assert counts(again, store.id) == (1, 0, 0, 1)
     wait_until_processed(again, store.id)
