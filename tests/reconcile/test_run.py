@@ -12,6 +12,7 @@ def sender_count(world) -> int:
     return len(world.sandbox.twilio().messaging.v2.channels_senders.list(page_size=1000))
 
 
+@pytest.mark.known_violation("senders-list-without-channel")
 def test_applies_the_plan_and_reports_each_change(world):
     seen = []
 
@@ -24,6 +25,7 @@ def test_applies_the_plan_and_reports_each_change(world):
     assert reconcile(world.fleet(), world.providers()).plan.in_sync
 
 
+@pytest.mark.known_violation("senders-list-without-channel")
 def test_a_refused_confirmation_changes_nothing(world):
     asked = []
 
@@ -41,6 +43,7 @@ def test_confirm_is_not_asked_when_there_is_nothing_to_apply(world):
     assert result.plan.in_sync and result.report is None
 
 
+@pytest.mark.known_violation("senders-list-without-channel")
 def test_another_run_on_the_same_account_is_refused_before_any_call(world):
     before = world.sandbox.requests()["total"]
     with apply_lock("the account"), pytest.raises(LockHeld):
