@@ -32,6 +32,11 @@ from horizon.sandbox.options import SandboxOptions
 from horizon.sandbox.server import RunningSandbox, start_in_thread
 from horizon.settings import Settings
 from horizon.store.engine import database_url as parse_database_url
+from tests.contracts.recorded import VENDOR_REQUESTS
+
+# Every request a sandbox started here receives is checked against the vendors' OpenAPI
+# documents after each test (tests/contracts/README.md).
+pytest_plugins = ("pytester", "tests.contracts.plugin")
 
 
 @dataclass
@@ -132,7 +137,7 @@ FAST = {"sender_online_after": 0.0, "status_step": 0.01}
 
 @pytest.fixture(scope="session")
 def _shared_sandbox() -> Iterator[SandboxHandle]:
-    handle = SandboxHandle(start_in_thread(SandboxOptions(**FAST)))
+    handle = SandboxHandle(start_in_thread(SandboxOptions(**FAST), observer=VENDOR_REQUESTS))
     yield handle
     handle.close()
 
@@ -150,7 +155,8 @@ def start_sandbox() -> Iterator[Callable[..., SandboxHandle]]:
     started: list[SandboxHandle] = []
 
     def start(**options: object) -> SandboxHandle:
-        handle = SandboxHandle(start_in_thread(SandboxOptions(**{**FAST, **options})))
+        sandbox_options = SandboxOptions(**{**FAST, **options})
+        handle = SandboxHandle(start_in_thread(sandbox_options, observer=VENDOR_REQUESTS))
         started.append(handle)
         return handle
 

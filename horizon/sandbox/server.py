@@ -17,6 +17,7 @@ from horizon.sandbox.app import create_app
 from horizon.sandbox.context import Sandbox
 from horizon.sandbox.middleware import ConnectionDropper
 from horizon.sandbox.options import SandboxOptions
+from horizon.sandbox.recorder import Observer, RequestRecorder
 from horizon.sandbox.twilio_numbers import seed_numbers
 from horizon.serving import ServerThread, bind, start_thread, url_of
 
@@ -34,12 +35,18 @@ def sandbox_env(url: str, options: SandboxOptions) -> dict[str, str]:
     }
 
 
-def prepare(options: SandboxOptions) -> tuple[Sandbox, uvicorn.Server]:
-    """The sandbox's world (numbers from the options seeded) and a server ready to run it."""
+def prepare(
+    options: SandboxOptions, observer: Observer | None = None
+) -> tuple[Sandbox, uvicorn.Server]:
+    """The sandbox's world (numbers from the options seeded) and a server ready to run it.
+
+    `observer`, if given, receives every vendor request (contract tests check them).
+    """
     sandbox = Sandbox.from_options(options)
     seed_numbers(sandbox, list(options.numbers))
+    app = ConnectionDropper(create_app(sandbox))
     config = uvicorn.Config(
-        ConnectionDropper(create_app(sandbox)),
+        RequestRecorder(app, observer) if observer is not None else app,
         lifespan="on",
         log_level="warning",
         access_log=False,
@@ -98,11 +105,12 @@ def start_in_thread(
     host: str = DEFAULT_HOST,
     port: int = 0,
     ready_timeout: float = 10.0,
+    observer: Observer | None = None,
 ) -> RunningSandbox:
     """Start a sandbox on `host:port` (0: a free port) and return once it accepts requests."""
     options = options or SandboxOptions()
     sock = bind(host, port)
-    sandbox, server = prepare(options)
+    sandbox, server = prepare(options, observer)
     try:
         serving = start_thread(server, sock, "horizon-sandbox", ready_timeout)
     except RuntimeError:

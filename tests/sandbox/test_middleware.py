@@ -17,6 +17,7 @@ def test_wrong_twilio_credentials_get_twilio_20003(sandbox):
     assert raised.value.msg.endswith("Authenticate")
 
 
+@pytest.mark.invalid_vendor_requests
 def test_twilio_401_body_is_twilios(sandbox):
     response = sandbox.http.get("/v2/Channels/Senders", auth=(sandbox.account_sid, "nope"))
 
@@ -50,6 +51,7 @@ def test_another_accounts_path_is_a_404(sandbox):
     assert response.status_code == 404 and response.json()["code"] == 20404
 
 
+@pytest.mark.invalid_vendor_requests
 def test_unknown_twilio_path_is_a_twilio_404(sandbox):
     response = sandbox.http.get("/2010-04-01/Accounts/x/Calls.json")
     assert response.status_code == 404
@@ -61,12 +63,14 @@ def test_unknown_twilio_path_is_a_twilio_404(sandbox):
     }
 
 
+@pytest.mark.invalid_vendor_requests
 def test_unknown_openai_path_is_an_openai_404(sandbox):
     response = sandbox.http.get("/v1/assistants", headers={"Authorization": "Bearer x"})
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "Invalid URL (GET /v1/assistants)"
 
 
+@pytest.mark.invalid_vendor_requests
 def test_wrong_method_gets_a_vendor_body(sandbox):
     headers = {"Authorization": f"Bearer {sandbox.openai_key}"}
     assert sandbox.http.put("/v1/files", headers=headers).json()["error"]["message"] == (
@@ -91,6 +95,7 @@ def test_wrong_method_gets_a_vendor_body(sandbox):
         ),
     ],
 )
+@pytest.mark.invalid_vendor_requests
 def test_malformed_openai_bodies_are_400s(sandbox, path, body):
     response = sandbox.http.post(
         path,
@@ -104,6 +109,7 @@ def test_malformed_openai_bodies_are_400s(sandbox, path, body):
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.invalid_vendor_requests
 def test_bad_twilio_paging_is_a_400(sandbox):
     response = sandbox.http.get(
         f"/2010-04-01/Accounts/{sandbox.account_sid}/Messages.json?PageSize=abc",

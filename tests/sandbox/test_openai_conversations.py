@@ -74,6 +74,7 @@ def test_conversation_json_validates_against_the_sdk_model(sandbox):
     assert Conversation.model_validate(raw).id == conversation.id
 
 
+@pytest.mark.invalid_vendor_requests
 def test_item_with_an_unknown_role_is_a_400(sandbox):
     with pytest.raises(openai.BadRequestError) as raised:
         sandbox.openai().conversations.create(

@@ -56,6 +56,7 @@ def test_deleted_file_is_gone(sandbox):
     assert raised.value.body["message"] == f"No such File object: {uploaded.id}"
 
 
+@pytest.mark.invalid_vendor_requests
 def test_upload_without_purpose_is_a_400(sandbox):
     response = sandbox.http.post(
         "/v1/files",
@@ -66,6 +67,7 @@ def test_upload_without_purpose_is_a_400(sandbox):
     assert response.json()["error"]["param"] == "purpose"
 
 
+@pytest.mark.invalid_vendor_requests
 def test_upload_that_is_not_multipart_is_a_400(sandbox):
     response = sandbox.http.post(
         "/v1/files", json={"purpose": "assistants"},

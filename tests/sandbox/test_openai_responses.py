@@ -138,6 +138,7 @@ def test_response_json_validates_against_the_sdk_model(sandbox):
         ({"model": "gpt-4.1-mini", "input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
     ],
 )
+@pytest.mark.invalid_vendor_requests
 def test_invalid_request_is_a_400_naming_the_parameter(sandbox, params, param):
     with pytest.raises(openai.BadRequestError) as raised:
         sandbox.openai().responses.create(**params)
