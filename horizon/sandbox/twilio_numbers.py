@@ -186,7 +186,7 @@ class IncomingPhoneNumber:
                 continue
             value = form.get(param) or ""
             _validate(param, value)
-            changes[field_name] = value.upper() if param in METHOD_FIELDS else value
+            changes[field_name] = value
         updated = {**record, **changes, "date_updated": rfc2822(time.time())}
         resp.media = self.sandbox.world.put(NUMBERS, Sid, updated)
 
@@ -197,11 +197,14 @@ class IncomingPhoneNumber:
 
 
 def _validate(param: str, value: str) -> None:
-    if param in METHOD_FIELDS and value.upper() not in ("GET", "POST"):
+    # The spec's enum is upper case; no Twilio source says it takes `post` (stricter reading).
+    if param in METHOD_FIELDS and value not in ("GET", "POST"):
         raise invalid(f"{param} must be either GET or POST", code=21100)
     if param in URL_FIELDS and value and not value.startswith(("http://", "https://")):
         raise invalid(f"{param} is not valid: {value}", code=21502)
     if param == "FriendlyName" and len(value) > 64:
         raise invalid("FriendlyName must be at most 64 characters", code=21100)
-    if param == "SmsApplicationSid" and value and not APPLICATION_SID.match(value):
+    # The spec's pattern (^AP…, 34 characters) admits no empty value: nothing documents that
+    # "" clears it, so the stricter reading refuses it.
+    if param == "SmsApplicationSid" and not APPLICATION_SID.match(value):
         raise invalid(f"SmsApplicationSid is not valid: {value}", code=21100)

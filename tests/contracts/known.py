@@ -45,33 +45,8 @@ KNOWN_EXCEPTIONS: tuple[Known, ...] = (
     ),
 )
 
-KNOWN_DEFECTS: tuple[Known, ...] = (
-    Known(
-        id="senders-list-without-channel",
-        operations=("ListChannelsSender",),
-        field="query.Channel",
-        reason=(
-            "Tests read senders back with `channels_senders.list()` and no `channel=`, so the "
-            "request lacks `Channel`, which the spec marks `required: true` (values whatsapp, "
-            "rcs). The SDK does not enforce it. Horizon's own listing "
-            "(providers/twilio_senders.py) passes channel='whatsapp'. Fix: pass "
-            "channel='whatsapp' in the tests."
-        ),
-        source="twilio-oai d50069b, twilio_messaging_v2.json, ListChannelsSender parameters",
-    ),
-    Known(
-        id="number-sms-method-lowercase",
-        operations=("UpdateIncomingPhoneNumber",),
-        field="body.SmsMethod",
-        reason=(
-            "A test updates a number with SmsMethod=post to see the sandbox upper-case it; the "
-            "spec declares `enum: [GET, POST]` and no Twilio source says lower case is accepted, "
-            "yet the sandbox accepts it. Fix: send POST; whether the sandbox should refuse "
-            "`post` needs a check against the real API."
-        ),
-        source="twilio-oai d50069b, twilio_api_v2010.json, UpdateIncomingPhoneNumber body",
-    ),
-)
+# None today: every request the suite sends keeps to the specs but for KNOWN_EXCEPTIONS.
+KNOWN_DEFECTS: tuple[Known, ...] = ()
 
 
 def known_exception(violation: Violation) -> Known | None:

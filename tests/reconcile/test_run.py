@@ -16,7 +16,6 @@ def sender_count(world) -> int:
     )
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_applies_the_plan_and_reports_each_change(world):
     seen = []
 
@@ -29,7 +28,6 @@ def test_applies_the_plan_and_reports_each_change(world):
     assert reconcile(world.fleet(), world.providers()).plan.in_sync
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_a_refused_confirmation_changes_nothing(world):
     asked = []
 
@@ -47,7 +45,6 @@ def test_confirm_is_not_asked_when_there_is_nothing_to_apply(world):
     assert result.plan.in_sync and result.report is None
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_another_run_on_the_same_account_is_refused_before_any_call(world):
     before = world.sandbox.requests()["total"]
     with apply_lock("the account"), pytest.raises(LockHeld):

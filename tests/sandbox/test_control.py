@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from twilio.request_validator import RequestValidator
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
@@ -153,7 +152,6 @@ def test_requests_are_counted_by_route_template_without_the_control_api(sandbox)
     }
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_reset_empties_the_world(sandbox, webhook_receiver):
     add_sender(sandbox, callback_url=webhook_receiver.url)
     sandbox.inbound(USER, SENDER, "hola")

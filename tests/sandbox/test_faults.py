@@ -22,7 +22,6 @@ def test_fail_once_seed_fails_exactly_the_first_request():
     assert [faults.failure("/v1/files") for _ in range(2)] == [429, None]
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_twilio_sdk_retries_an_injected_429_and_succeeds(sandbox):
     sandbox.faults(status=429, paths=["/v2/Channels/Senders"], **FAIL_ONCE)
 
@@ -32,7 +31,6 @@ def test_twilio_sdk_retries_an_injected_429_and_succeeds(sandbox):
     assert sandbox.requests()["by_route"]["GET /v2/Channels/Senders"] == 2
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_twilio_sdk_retries_a_refused_post_exactly_once(sandbox):
     sandbox.faults(status=429, paths=["/v2/Channels/Senders"], **FAIL_ONCE)
     request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
@@ -59,11 +57,12 @@ def test_twilio_sdk_does_not_retry_a_post_that_failed_with_500(sandbox):
     assert routes["POST /2010-04-01/Accounts/{AccountSid}/Messages.json"] == 1
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_twilio_429_without_retries_surfaces_code_20429_and_retry_after(sandbox):
     sandbox.faults(fail_rate=1, status=429, retry_after=7)
     response = sandbox.http.get(
-        "/v2/Channels/Senders", auth=(sandbox.account_sid, sandbox.auth_token)
+        "/v2/Channels/Senders",
+        params={"Channel": "whatsapp"},
+        auth=(sandbox.account_sid, sandbox.auth_token),
     )
 
     assert response.status_code == 429 and response.headers["Retry-After"] == "7"
@@ -78,7 +77,6 @@ def test_twilio_429_without_retries_surfaces_code_20429_and_retry_after(sandbox)
     assert (raised.value.status, raised.value.code) == (429, 20429)
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_twilio_sdk_reports_a_failed_list_page_as_a_plain_twilio_exception(sandbox):
     # The SDK's Page raises TwilioException("Unable to fetch page", response), not
     # TwilioRestException: callers find the status on the response it carries.

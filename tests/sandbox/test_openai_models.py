@@ -145,6 +145,7 @@ def test_parameters_the_family_refuses_are_a_400_naming_them(sandbox, model, par
         assert body["message"] == message
 
 
+@pytest.mark.invalid_vendor_requests
 def test_an_effort_the_api_does_not_know_is_an_invalid_value(sandbox):
     response = sandbox.http.post(
         "/v1/responses",

@@ -82,6 +82,7 @@ def test_empty_file_fails_with_invalid_file_once_processed(start_sandbox):
     assert [f.id for f in listed] == [empty.id]
 
 
+@pytest.mark.invalid_vendor_requests
 def test_file_list_filters_by_the_status_shown_now(start_sandbox):
     client = start_sandbox(file_processing_seconds=60).openai()
     store = client.vector_stores.create(name="shop")
@@ -131,6 +132,7 @@ def test_raw_file_json_validates_against_the_sdk_model(sandbox):
     assert not any(name.startswith("_") for name in raw)
 
 
+@pytest.mark.invalid_vendor_requests
 @pytest.mark.parametrize(
     "attributes",
     [

@@ -33,14 +33,13 @@ def test_seeding_the_same_number_twice_keeps_one(sandbox):
     assert len(sandbox.twilio().incoming_phone_numbers.list()) == 1
 
 
-@pytest.mark.known_violation("number-sms-method-lowercase")
 def test_update_sets_sms_webhook_status_callback_and_ownership_mark(sandbox):
     [seeded] = sandbox.seed_numbers("+14155550100")
     numbers = sandbox.twilio().incoming_phone_numbers
 
     numbers(seeded["sid"]).update(
         sms_url="https://bots.example.com/twilio/inbound",
-        sms_method="post",
+        sms_method="POST",
         status_callback="https://bots.example.com/twilio/status",
         friendly_name="horizon:farmacia-sol",
     )
@@ -96,18 +95,30 @@ def test_seeding_a_malformed_number_is_refused(sandbox):
     assert "E.164" in response.json()["error"]
 
 
-def test_sms_application_sid_takes_an_application_sid_and_can_be_cleared(sandbox):
+@pytest.mark.invalid_vendor_requests
+def test_sms_application_sid_takes_an_application_sid_only(sandbox):
     [seeded] = sandbox.seed_numbers("+14155550100")
     number = sandbox.twilio().incoming_phone_numbers(seeded["sid"])
 
     handed = number.update(sms_application_sid="AP" + "a" * 32)
-    with pytest.raises(TwilioRestException) as raised:
-        number.update(sms_application_sid="MG" + "a" * 32)  # a service takes numbers itself
-    cleared = number.update(sms_application_sid="")
+    refused = []
+    for value in ("MG" + "a" * 32, ""):  # a service takes numbers itself; "" is no SID
+        with pytest.raises(TwilioRestException) as raised:
+            number.update(sms_application_sid=value)
+        refused.append(raised.value.status)
 
     assert handed.sms_application_sid == "AP" + "a" * 32
-    assert raised.value.status == 400
-    assert cleared.sms_application_sid == ""
+    assert refused == [400, 400]
+
+
+@pytest.mark.invalid_vendor_requests
+def test_a_method_is_get_or_post_in_capitals(sandbox):
+    [seeded] = sandbox.seed_numbers("+14155550100")
+
+    with pytest.raises(TwilioRestException) as raised:
+        sandbox.twilio().incoming_phone_numbers(seeded["sid"]).update(sms_method="post")
+
+    assert (raised.value.status, raised.value.code) == (400, 21100)
 
 
 def test_seeding_can_put_numbers_in_a_messaging_service(sandbox):

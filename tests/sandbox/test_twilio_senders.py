@@ -90,7 +90,6 @@ def test_list_pages_past_the_first_page(sandbox):
     assert sandbox.requests()["by_route"]["GET /v2/Channels/Senders"] == 4  # 1 + 3 pages
 
 
-@pytest.mark.known_violation("senders-list-without-channel")
 def test_deleted_sender_is_gone(sandbox):
     senders = sandbox.twilio().messaging.v2.channels_senders
     sender = senders.create(create_request())
@@ -140,6 +139,7 @@ def test_malformed_json_body_is_a_400_not_a_500(sandbox):
     assert response.json()["code"] == 20001
 
 
+@pytest.mark.invalid_vendor_requests
 def test_listing_without_a_channel_is_refused_as_the_spec_requires_it(sandbox):
     sandbox.twilio().messaging.v2.channels_senders.create(create_request())
     auth = (sandbox.account_sid, sandbox.auth_token)
