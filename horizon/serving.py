@@ -11,9 +11,27 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
+
+
+class AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that says when it is up: `on_started` runs once it accepts requests.
+
+    Only then are its signal handlers in place, so a Ctrl-C that follows the announcement
+    always reaches a server that can stop cleanly.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None = None):
+        super().__init__(config)
+        self.on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
 
 
 def bind(host: str, port: int, backlog: int = 4096) -> socket.socket:

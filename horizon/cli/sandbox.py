@@ -112,9 +112,8 @@ def sandbox(
     click.echo("Point Horizon at it:")
     for name, value in sandbox_env(url, options).items():
         click.echo(f"  export {name}={value}")
-    click.echo("Press Ctrl-C to stop.")
     try:
-        run(options, sock)
+        run(options, sock, on_started=lambda: click.echo("Press Ctrl-C to stop."))
     except KeyboardInterrupt:
         pass
     except sqlite3.DatabaseError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -19,7 +20,7 @@ from horizon.sandbox.middleware import ConnectionDropper
 from horizon.sandbox.options import SandboxOptions
 from horizon.sandbox.recorder import Observer, RequestRecorder
 from horizon.sandbox.twilio_numbers import seed_numbers
-from horizon.serving import ServerThread, bind, start_thread, url_of
+from horizon.serving import AnnouncingServer, ServerThread, bind, start_thread, url_of
 
 __all__ = ["RunningSandbox", "bind", "run", "sandbox_env", "start_in_thread", "url_of"]
 
@@ -53,12 +54,18 @@ def prepare(
         timeout_graceful_shutdown=3,
         backlog=4096,
     )
-    return sandbox, uvicorn.Server(config)
+    return sandbox, AnnouncingServer(config)
 
 
-def run(options: SandboxOptions, sock: socket.socket) -> None:
-    """Serve on `sock` in the foreground until interrupted (Ctrl-C, SIGTERM)."""
+def run(
+    options: SandboxOptions, sock: socket.socket, on_started: Callable[[], None] | None = None
+) -> None:
+    """Serve on `sock` in the foreground until interrupted (Ctrl-C, SIGTERM).
+
+    `on_started` runs once the sandbox accepts requests and a Ctrl-C would stop it cleanly.
+    """
     sandbox, server = prepare(options)
+    server.on_started = on_started
     # Exempt the start-up heap from garbage collection: full collections walking it stall
     # the event loop for tens of milliseconds under load.
     gc.collect()
