@@ -5,13 +5,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+# `make test-lowest` runs the same checks in .venv-lowest, where every direct dependency
+# is the lowest release pyproject.toml allows (uv's lowest-direct resolution), so the
+# floors are tested. It is rebuilt from scratch when pyproject.toml changes.
+LOWEST := .venv-lowest
+LOWEST_BIN := $(LOWEST)/bin
+LOWEST_STAMP := $(LOWEST)/.installed
+
+.PHONY: demo test test-lowest lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(LOWEST_STAMP): pyproject.toml
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST_BIN)/python -m pip install --quiet uv
+	$(LOWEST_BIN)/uv pip install --quiet --python $(LOWEST_BIN)/python \
+		--resolution lowest-direct -e '.[dev]'
+	touch $(LOWEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/horizon demo
@@ -20,6 +35,11 @@ test: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+test-lowest: $(LOWEST_STAMP)
+	$(LOWEST_BIN)/ruff check horizon tests bench
+	$(LOWEST_BIN)/lint-imports
+	$(LOWEST_BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
@@ -30,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LOWEST) build *.egg-info
