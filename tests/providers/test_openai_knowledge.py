@@ -374,7 +374,7 @@ def test_reconcile_tells_the_operator_on_stderr_what_it_waits_for(sandbox, tmp_p
     assert result.exit_code == 0, result.output
     assert "waiting for OpenAI to index 2 files of roma…" in result.stderr
     assert "waiting" not in result.stdout  # the JSON document stays clean
-    (outcome,) = [
+    [outcome] = [
         o for o in json.loads(result.stdout)["apply"]["outcomes"] if o["kind"] == "knowledge"
     ]
     assert (outcome["ok"], outcome["status"]) == (True, "completed")

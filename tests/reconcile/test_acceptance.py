@@ -181,7 +181,7 @@ def test_a_declined_display_name_blocks_the_check_and_is_not_resubmitted(world):
     assert '! whatsapp_sender "whatsapp:+34910000102"  (farmacia-sol)' in text.output
     assert '! WhatsApp declined the display name "FARMACIA!!!"' in text.output
     assert "1 resource cannot be reconciled without you (marked !)." in text.output
-    (change,) = [c for c in document["changes"] if c["client"] == "farmacia-sol"]
+    [change] = [c for c in document["changes"] if c["client"] == "farmacia-sol"]
     assert change["action"] == "no-op" and "declined" in change["problem"]
     assert document["problems"] == 1 and document["in_sync"] is False
     assert "<b>farmacia-sol</b> `!1`" in markdown and "WhatsApp declined" in markdown
