@@ -61,16 +61,19 @@ class _Attempts:
     """One call's progress through the policy: attempts made, time spent, and doubt.
 
     After an ambiguous failure the first attempt may have taken effect, so every later
-    attempt looks first (`recover`) and repeats the request only if it finds nothing.
+    attempt looks first (`recover`) and repeats the request only if it finds nothing. A
+    look that fails is not an attempt of the request (the budget still bounds the looks).
     """
 
     def __init__(self, policy: RetryPolicy, clock: Callable[[], float], doubt: bool) -> None:
         self.policy, self.clock = policy, clock
         self.attempt, self.spent, self.doubt = 1, 0.0, doubt
+        self.looking = False
         self.started = clock()
 
     def failed(self, error: VendorError, can_recover: bool) -> float:
         """The wait before trying again; raises `error` when the policy gives up."""
+        self.looking = self.doubt and can_recover  # the failure came from the look
         self.doubt = self.doubt or (can_recover and error.ambiguous)
         self.spent += self.clock() - self.started
         wait = self.policy.waits(error, self.attempt, self.spent)
@@ -79,7 +82,9 @@ class _Attempts:
         return wait
 
     def waited(self, seconds: float) -> None:
-        self.attempt, self.spent = self.attempt + 1, self.spent + seconds
+        if not self.looking:
+            self.attempt += 1
+        self.spent += seconds
         self.started = self.clock()
 
 

@@ -37,7 +37,9 @@ from horizon.worker.thread import WorkerThread
 from horizon.worker.turn import TurnRunner
 
 MODEL_TIMEOUT = 60.0  # far below the OpenAI SDK's 600 s: a user is waiting
-WORKER_POLICY = RetryPolicy(attempts=6, base_delay=0.25, max_delay=8.0, budget=40.0)
+# The budget is what bounds a turn (a user is waiting); eight attempts let a flaky vendor
+# (three calls in ten failing) through almost always within it.
+WORKER_POLICY = RetryPolicy(attempts=8, base_delay=0.25, max_delay=8.0, budget=40.0)
 
 
 class InvalidConfig(Exception):

@@ -194,3 +194,23 @@ def test_async_recover_returns_what_the_first_attempt_made() -> None:
         return None
 
     assert asyncio.run(call_async(create, recover=find, sleep=no_wait)) == "vs_1"
+
+
+def test_failed_looks_are_bounded_by_the_budget_not_counted_as_attempts() -> None:
+    clock = Clock()
+    flaky = Flaky(VendorError("twilio", "timed out"))
+    looks = Flaky(*[VendorError("twilio", "list failed", status=503)] * 4)
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    policy = RetryPolicy(attempts=3, base_delay=0.1, budget=30.0)
+    result = call(flaky, policy, recover=lambda: looks() and None, sleep=sleep, clock=clock)
+
+    assert result == "ok" and looks.calls == 5 and flaky.calls == 2
+
+    endless = Flaky(*[VendorError("twilio", "list failed", status=503)] * 1000)
+    with pytest.raises(VendorError, match="list failed"):
+        call(Flaky(VendorError("twilio", "timed out")), RetryPolicy(budget=5.0),
+             recover=lambda: endless() and None, sleep=sleep, clock=clock)  # fmt: skip
+    assert endless.calls < 100
