@@ -20,14 +20,8 @@ class ConfigError:
 
 
 @dataclass(frozen=True, order=True)
-class ConfigWarning:
+class ConfigWarning(ConfigError):
     """Something in a client file Horizon cannot vouch for; the file stays valid."""
-
-    file: str
-    line: int
-    col: int
-    path: str
-    message: str
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.path}: warning: {self.message}"
