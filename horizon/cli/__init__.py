@@ -5,7 +5,11 @@ Lazy loading keeps `horizon validate` from importing the vendor SDKs, so it star
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import importlib
+import signal
+import sys
 
 import click
 
@@ -50,3 +54,8 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="horizon")
 def main() -> None:
     """Run a fleet of WhatsApp AI assistants as code."""
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see where a process
+    # that will not stop is stuck, without stopping it.
+    if hasattr(signal, "SIGUSR1") and sys.__stderr__ is not None:
+        with contextlib.suppress(OSError, ValueError):  # stderr without a file descriptor
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)

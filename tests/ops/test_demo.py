@@ -28,6 +28,20 @@ def horizon(*args: str, cwd: Path) -> subprocess.Popen:
     )
 
 
+def communicate_or_dump(process: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """communicate(), or on timeout fail with every thread's stack (SIGUSR1, faulthandler)."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(
+            f"still running {timeout} s after the signal:\n{err[-8000:]}"
+        ) from None
+
+
 def ports_in(output: str) -> list[int]:
     return [int(port) for port in re.findall(r"on http://127\.0\.0\.1:(\d+)", output)]
 
@@ -75,7 +89,7 @@ def test_keep_running_serves_until_ctrl_c_then_stops_everything(tmp_path: Path) 
     assert ports and all(accepts(port) for port in ports)
 
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=20)
+    _, err = communicate_or_dump(process, timeout=20)
 
     assert process.returncode == 0, err
     assert "Traceback" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,7 +42,14 @@ def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen, dict[str, st
 
 def stop(process: subprocess.Popen) -> tuple[int, str]:
     process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=10)
+    try:
+        out, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:  # show where it is stuck (faulthandler on SIGUSR1)
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(f"still running 10 s after Ctrl-C:\n{err[-8000:]}") from None
     return process.returncode, out
 
 
