@@ -70,8 +70,19 @@ def run_demo(
             raise DemoError(f"no reply within {timeout:.0f} s from: {', '.join(unanswered)}")
         echo(next_steps(world, keep_running is not None, fleet.clients[0].number))
         if keep_running is not None:
-            keep_running.wait()
+            _wait_interruptibly(keep_running)
     return exchanges
+
+
+def _wait_interruptibly(event: threading.Event) -> None:
+    """Wait for `event`, in short waits: Ctrl-C must always get through.
+
+    A signal the kernel hands to another of the process's threads (the servers') only sets
+    a flag the main thread checks when it runs; blocked in one endless wait it never does.
+    Seen in CI: the demo sat out Ctrl-C in `Event.wait()` with every thread idle.
+    """
+    while not event.wait(timeout=0.2):
+        pass
 
 
 def _load(clients_dir: Path) -> Fleet:
