@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -24,14 +25,39 @@ from horizon.ops.demo import DemoError, run_demo
 )
 def demo(clients_dir: Path | None, keep_running: bool, timeout: float) -> None:
     """Run Horizon end to end on this machine, with no credentials."""
-    stay_up = threading.Event() if keep_running else None
     try:
         run_demo(
-            resolve_clients_dir(clients_dir), click.echo, timeout=timeout, keep_running=stay_up
+            resolve_clients_dir(clients_dir),
+            click.echo,
+            timeout=timeout,
+            keep_running=until_stopped if keep_running else None,
         )
     except DemoError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
-        sys.exit(0 if keep_running else 130)
+        sys.exit(130)
+    if keep_running:
+        click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
+
+
+def until_stopped() -> None:
+    """Return on Ctrl-C or SIGTERM, whatever this process inherited for them.
+
+    A process started in the background by a non-interactive shell inherits SIGINT
+    ignored, and Python then never raises KeyboardInterrupt: the demo would sit out every
+    Ctrl-C (as it did under CI). The wait is in short steps so that a signal the kernel
+    hands to a server thread is still seen by the main thread soon after.
+    """
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        while not stop.wait(timeout=0.2):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

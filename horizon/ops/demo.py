@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -56,9 +55,9 @@ def run_demo(
     echo: Echo,
     *,
     timeout: float = 30.0,
-    keep_running: threading.Event | None = None,
+    keep_running: Callable[[], None] | None = None,
 ) -> list[Exchange]:
-    """Run the demo; with `keep_running`, stay up until that event is set."""
+    """Run the demo; with `keep_running`, stay up until that call returns."""
     fleet = _load(clients_dir)
     with _world(clients_dir) as (world, settings):
         echo(f"Sandbox (Twilio + OpenAI emulator) on {world.sandbox_url}")
@@ -70,19 +69,8 @@ def run_demo(
             raise DemoError(f"no reply within {timeout:.0f} s from: {', '.join(unanswered)}")
         echo(next_steps(world, keep_running is not None, fleet.clients[0].number))
         if keep_running is not None:
-            _wait_interruptibly(keep_running)
+            keep_running()
     return exchanges
-
-
-def _wait_interruptibly(event: threading.Event) -> None:
-    """Wait for `event`, in short waits: Ctrl-C must always get through.
-
-    A signal the kernel hands to another of the process's threads (the servers') only sets
-    a flag the main thread checks when it runs; blocked in one endless wait it never does.
-    Seen in CI: the demo sat out Ctrl-C in `Event.wait()` with every thread idle.
-    """
-    while not event.wait(timeout=0.2):
-        pass
 
 
 def _load(clients_dir: Path) -> Fleet:

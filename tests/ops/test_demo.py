@@ -12,12 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).parent.parent.parent
 CLIENT_NAMES = ("Farmacia Sol", "Harbor Hardware", "Pizzería Roma")
 
 
-def horizon(*args: str, cwd: Path) -> subprocess.Popen:
+def horizon(*args: str, cwd: Path, sigint_ignored: bool = False) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "OPENAI_"))}
+    # A background job of a non-interactive shell inherits SIGINT ignored; or the default.
+    disposition = signal.SIG_IGN if sigint_ignored else signal.SIG_DFL
     return subprocess.Popen(
         [sys.executable, "-m", "horizon", *args],
         cwd=cwd,
@@ -25,6 +29,7 @@ def horizon(*args: str, cwd: Path) -> subprocess.Popen:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, disposition),
     )
 
 
@@ -74,8 +79,17 @@ def test_demo_plans_applies_and_every_client_answers(tmp_path: Path) -> None:
     assert ports_in(out) and not any(accepts(port) for port in ports_in(out))
 
 
-def test_keep_running_serves_until_ctrl_c_then_stops_everything(tmp_path: Path) -> None:
-    process = horizon("demo", "--keep-running", cwd=checkout(tmp_path))
+@pytest.mark.parametrize(
+    ("stop", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "ctrl-c-inherited-ignored", "sigterm"],
+)
+def test_keep_running_serves_until_ctrl_c_then_stops_everything(
+    tmp_path: Path, stop: signal.Signals, sigint_ignored: bool
+) -> None:
+    process = horizon(
+        "demo", "--keep-running", cwd=checkout(tmp_path), sigint_ignored=sigint_ignored
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -88,7 +102,7 @@ def test_keep_running_serves_until_ctrl_c_then_stops_everything(tmp_path: Path) 
     assert "Press Ctrl-C" in output, output
     assert ports and all(accepts(port) for port in ports)
 
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = communicate_or_dump(process, timeout=20)
 
     assert process.returncode == 0, err

@@ -18,12 +18,15 @@ from horizon.sandbox.server import bind
 
 
 @contextmanager
-def sandbox_process(*args: str) -> Iterator[tuple[subprocess.Popen, dict[str, str]]]:
+def sandbox_process(
+    *args: str, sigint: signal.Handlers = signal.SIG_DFL
+) -> Iterator[tuple[subprocess.Popen, dict[str, str]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "horizon", "sandbox", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),  # what it inherits
     )
     env: dict[str, str] = {}
     try:
@@ -139,3 +142,11 @@ def test_file_processing_seconds_sets_how_long_a_file_is_in_progress():
 
     assert (store.status, store.file_counts.in_progress) == ("in_progress", 1)
     assert CliRunner().invoke(main, ["sandbox", "--file-processing-seconds", "-1"]).exit_code == 2
+
+
+def test_ctrl_c_stops_it_even_when_it_inherited_sigint_ignored():
+    # A background job of a non-interactive shell (CI, nohup) starts with SIGINT ignored.
+    with sandbox_process(sigint=signal.SIG_IGN) as (process, _):
+        code, out = stop(process)
+
+    assert code == 0 and "Sandbox stopped." in out
