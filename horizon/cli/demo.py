@@ -25,39 +25,57 @@ from horizon.ops.demo import DemoError, run_demo
 )
 def demo(clients_dir: Path | None, keep_running: bool, timeout: float) -> None:
     """Run Horizon end to end on this machine, with no credentials."""
-    try:
-        run_demo(
-            resolve_clients_dir(clients_dir),
-            click.echo,
-            timeout=timeout,
-            keep_running=until_stopped if keep_running else None,
-        )
-    except DemoError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
-        sys.exit(130)
+    with StopSignals() as signals:
+        try:
+            run_demo(
+                resolve_clients_dir(clients_dir),
+                click.echo,
+                timeout=timeout,
+                keep_running=signals.wait if keep_running else None,
+            )
+        except DemoError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
+            sys.exit(130)
     if keep_running:
         click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
 
 
-def until_stopped() -> None:
-    """Return on Ctrl-C or SIGTERM, whatever this process inherited for them.
+class StopSignals:
+    """Ctrl-C and SIGTERM, whatever this process inherited for them.
 
     A process started in the background by a non-interactive shell inherits SIGINT
     ignored, and Python then never raises KeyboardInterrupt: the demo would sit out every
-    Ctrl-C (as it did under CI). The wait is in short steps so that a signal the kernel
-    hands to a server thread is still seen by the main thread soon after.
+    Ctrl-C (as it did under CI). So both signals are handled here, from the start: before
+    `wait` they interrupt (KeyboardInterrupt), during it they end the wait. The wait is in
+    short steps, so a signal the kernel hands to a server thread is seen soon after.
     """
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    try:
-        while not stop.wait(timeout=0.2):
-            pass
-    finally:
-        for sig, handler in previous.items():
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.waiting = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopSignals:
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
+    def _handle(self, signum: int, frame: object) -> None:
+        self.stopped.set()
+        if not self.waiting:
+            raise KeyboardInterrupt
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    def wait(self) -> None:
+        """Say how to stop, then return once a stop signal has come."""
+        self.waiting = True
+        click.echo("Press Ctrl-C to stop everything.")
+        while not self.stopped.wait(timeout=0.2):
+            pass

@@ -171,7 +171,6 @@ def next_steps(world: DemoWorld, keep_running: bool, example_number: str) -> str
             f"  curl {world.sandbox_url}/__sandbox__/inbound "
             f"-H 'Content-Type: application/json' -d '{message}'",
             f"  curl {world.sandbox_url}/__sandbox__/messages",
-            "Press Ctrl-C to stop everything.",
         ]
     else:
         lines += [
