@@ -15,6 +15,9 @@ from horizon.config.models import check_parameters
 from horizon.config.yaml_source import Document, YamlSyntaxError, parse
 
 CLIENT_SUFFIXES = (".yaml", ".yml")
+# A client file is a few kilobytes (instructions hold at most 32,000 characters); the cap
+# bounds what reading and parsing a hostile one costs.
+MAX_FILE_BYTES = 256 * 1024
 
 
 @dataclass
@@ -112,10 +115,15 @@ def load_client(path: Path, repo_root: Path) -> FileResult:
     result = FileResult(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:  # a broken symlink, no permission…
         reason = exc.strerror or type(exc).__name__
         result.errors.append(ConfigError(name, 1, 1, "(file)", f"cannot be read: {reason}"))
+        return result
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"larger than {MAX_FILE_BYTES // 1024} KiB; a client file needs far less"
+        result.errors.append(ConfigError(name, 1, 1, "(file)", message))
         return result
     try:
         text = raw.decode("utf-8-sig")

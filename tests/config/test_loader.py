@@ -178,6 +178,24 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "name",
         "duplicate key 'name' (first defined on line 1)",
     ),
+    "alias-bomb.yaml": (
+        "alias-bomb.yaml",
+        10,
+        "(yaml)",
+        "aliases expand this file to more than 10,000 values",
+    ),
+    "alias-recursive.yaml": (
+        "alias-recursive.yaml",
+        6,
+        "(yaml)",
+        "alias *loop is inside the value it names",
+    ),
+    "nested-too-deep.yaml": (
+        "nested-too-deep.yaml",
+        6,
+        "(yaml)",
+        "values nested more than 50 levels deep",
+    ),
     "not-a-mapping.yaml": ("not-a-mapping.yaml", 1, "(root)", "mapping of fields, not a list"),
     "empty.yaml": ("empty.yaml", 1, "(file)", "file is empty"),
     "comments-only.yaml": ("comments-only.yaml", 1, "(file)", "file is empty"),
@@ -409,3 +427,75 @@ def test_model_parameters_are_checked_beside_the_files_other_errors(tmp_path: Pa
         (8, "profile.emails[0]"),
     ]
     assert errors[0].message == "o3 does not accept temperature, at any reasoning effort; remove it"
+
+
+@pytest.mark.parametrize(
+    ("written", "budget"), [("1e-06", 1e-06), ("5E3", 5000.0), ("2.5e+1", 25.0)]
+)
+def test_a_budget_written_with_an_exponent_is_a_number(
+    tmp_path: Path, written: str, budget: float
+) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    (clients / "tiny.yaml").write_text(f"{text}limits:\n  monthly_budget_usd: {written}\n")
+
+    result = load_fleet(clients)
+
+    assert result.ok, result.errors
+    assert result.fleet.by_id["tiny"].limits.monthly_budget_usd == budget
+
+
+def test_a_budget_in_quotes_is_still_text_and_refused(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    (clients / "quoted.yaml").write_text(f'{text}limits:\n  monthly_budget_usd: "1e-06"\n')
+
+    (error,) = load_fleet(clients).errors
+
+    assert (error.line, error.path) == (6, "limits.monthly_budget_usd")
+    assert error.message == "must be a number, not str '1e-06'"
+
+
+def test_a_client_file_over_the_size_cap_is_refused_unread(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    padding = "# " + "x" * 1022 + "\n"
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    (clients / "huge.yaml").write_text(text + padding * 300)
+
+    (error,) = load_fleet(clients).errors
+
+    assert str(error) == (
+        f"{clients}/huge.yaml:1:1: (file): larger than 256 KiB; a client file needs far less"
+    )
+
+
+def test_a_file_of_many_values_is_refused_once_it_holds_too_many(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    items = "".join(f"  - {i}\n" for i in range(20_000))
+    (clients / "wide.yaml").write_text(f"{text}extra:\n{items}")
+
+    (error,) = load_fleet(clients).errors
+
+    assert (error.path, error.message) == (
+        "(yaml)",
+        "this file holds more than 10,000 values; a client file needs far fewer",
+    )
+
+
+def test_an_alias_shared_by_two_messages_is_read_once_and_valid(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "shared.yaml").write_text(
+        'name: Shared\nnumber: "+34910000248"\nassistant:\n  instructions: Hi.\n'
+        "  fallback_message: &away Volvemos enseguida.\n  paused_message: *away\n"
+    )
+
+    result = load_fleet(clients)
+
+    assert result.ok, result.errors
+    assert result.fleet.by_id["shared"].assistant.paused_message == "Volvemos enseguida."
