@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from horizon.config.checkout import Checkout
 from horizon.config.client import CLIENT_ID_RE, DEFAULT_MODEL, Client, ClientSpec
 from horizon.config.errors import ConfigError, ConfigWarning
 from horizon.config.fleet import Fleet
@@ -56,6 +57,7 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
         error = ConfigError(str(directory), 1, 1, "(directory)", "clients directory not found")
         return LoadResult(Fleet(), [error])
     repo_root = directory.resolve().parent  # resolved once: knowledge paths are checked against it
+    checkout = Checkout(directory)  # git runs at most once, when a knowledge file asks
     errors: list[ConfigError] = []
     warnings: list[ConfigWarning] = []
     results: list[FileResult] = []
@@ -70,7 +72,7 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
             errors.append(problem)
             continue
         seen_ids[path.stem] = path
-        result = load_client(path, repo_root)
+        result = load_client(path, repo_root, checkout)
         results.append(result)
         errors.extend(result.errors)
         warnings.extend(result.warnings)
@@ -110,8 +112,8 @@ def _check_name(path: Path, seen_ids: dict[str, Path]) -> ConfigError | None:
     return None
 
 
-def load_client(path: Path, repo_root: Path) -> FileResult:
-    """Parse and validate one client file."""
+def load_client(path: Path, repo_root: Path, checkout: Checkout | None = None) -> FileResult:
+    """Parse and validate one client file (knowledge files against `checkout`, when given)."""
     result = FileResult(path)
     name = str(path)
     try:
@@ -153,7 +155,7 @@ def load_client(path: Path, repo_root: Path) -> FileResult:
     result.errors += [
         _duplicate_key_error(name, document, *pair) for pair in document.duplicate_keys
     ]
-    context = {"base_dir": path.parent, "repo_root": repo_root}
+    context = {"base_dir": path.parent, "repo_root": repo_root, "checkout": checkout}
     try:
         spec = ClientSpec.model_validate(document.data, context=context)
     except ValidationError as exc:

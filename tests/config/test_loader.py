@@ -134,6 +134,36 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "assistant.knowledge",
         "listed more than once: knowledge-listed-twice/menu.md",
     ),
+    "knowledge-symlink-env.yaml": (
+        "knowledge-symlink-env.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "goes through a symbolic link (faq.txt)",
+    ),
+    "knowledge-symlink-git-config.yaml": (
+        "knowledge-symlink-git-config.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "goes through a symbolic link (notes.md)",
+    ),
+    "knowledge-symlink-folder.yaml": (
+        "knowledge-symlink-folder.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "goes through a symbolic link (docs)",
+    ),
+    "knowledge-hidden.yaml": (
+        "knowledge-hidden.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "is hidden (.notes.md starts with '.')",
+    ),
+    "knowledge-in-git-dir.yaml": (
+        "knowledge-in-git-dir.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "is inside .git/",
+    ),
     "memory-days-zero.yaml": (
         "memory-days-zero.yaml",
         5,
@@ -219,6 +249,19 @@ CASES: dict[str, tuple[str, int, str, str]] = {
 }
 
 
+# Links a case needs, made by the test (clients/ path -> target): the repository's own
+# tests/data holds none. The first two are the links of an attack that once uploaded the
+# checkout's .env and .git/config as knowledge.
+LINKS: dict[str, tuple[str, str]] = {
+    "knowledge-symlink-env.yaml": ("knowledge-symlink-env/faq.txt", "../../.env"),
+    "knowledge-symlink-git-config.yaml": (
+        "knowledge-symlink-git-config/notes.md",
+        "../../.git/config",
+    ),
+    "knowledge-symlink-folder.yaml": ("knowledge-symlink-folder/docs", "../../docs"),
+}
+
+
 def make_clients_dir(tmp_path: Path, case: str) -> Path:
     """A clients/ directory holding one valid client and the broken case."""
     clients = tmp_path / "repo" / "clients"
@@ -233,6 +276,13 @@ def make_clients_dir(tmp_path: Path, case: str) -> Path:
         if knowledge.is_dir():
             shutil.copytree(knowledge, clients / knowledge.name)
     (tmp_path / "outside.md").write_text("# not part of the repository\n")
+    (clients.parent / ".env").write_text("OPENAI_API_KEY=sk-secret\n")
+    (clients.parent / "docs").mkdir()
+    (clients.parent / "docs" / "menu.md").write_text("# Menu\n")
+    if case in LINKS:
+        link, target = LINKS[case]
+        (clients / link).parent.mkdir(parents=True, exist_ok=True)
+        (clients / link).symlink_to(target)
     return clients
 
 
