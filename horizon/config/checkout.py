@@ -62,7 +62,7 @@ class Checkout:
         if isinstance(listing, str):
             return f"cannot be checked against git: {listing}"
         if path not in listing:
-            return "is not a file git tracks (git add and commit it, or remove it)"
+            return "is not a file git tracks (git add it, or remove it from the list)"
         return None
 
 

@@ -62,7 +62,7 @@ def test_a_file_git_does_not_track_is_refused_in_a_checkout(repo: Repo) -> None:
         (
             7,
             "assistant.knowledge[1]",
-            "'luna/drinks.md' is not a file git tracks (git add and commit it, or remove it)",
+            "'luna/drinks.md' is not a file git tracks (git add it, or remove it from the list)",
         )
     ]
 
