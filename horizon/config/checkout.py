@@ -1,5 +1,5 @@
-"""The git checkout around a clients directory: which files git tracks. Asked lazily,
-once per load: a fleet without knowledge files never runs git.
+"""The git checkout around a clients directory: which files git tracks, and when a line was
+written. Asked lazily, once per load: a fleet without knowledge files never runs git.
 
 Outside a checkout git's rules do not apply. Inside one (a `.git` above the directory), a
 git that cannot answer (not installed, a checkout it distrusts) is a problem to report,
@@ -8,12 +8,14 @@ never a reason to let every file through.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from functools import cached_property
 from pathlib import Path
 
 GIT_TIMEOUT = 10.0
+NOT_COMMITTED = "0" * 40  # git blame's commit for a line not committed yet
 
 
 class Checkout:
@@ -63,6 +65,34 @@ class Checkout:
             return f"cannot be checked against git: {listing}"
         if path not in listing:
             return "is not a file git tracks (git add it, or remove it from the list)"
+        return None
+
+    def written_at(self, path: Path, line: int) -> float | None:
+        """When line `line` of `path` was last written, by git's committer time.
+
+        Infinity for a line not committed yet (an untracked file included: it is newest);
+        None outside a checkout or when git cannot tell.
+        """
+        listing = self._listing
+        if not isinstance(listing, frozenset):
+            return None
+        resolved = path.resolve()
+        if str(resolved) not in listing:
+            return math.inf
+        try:
+            done = _git(
+                resolved.parent, "blame", "--porcelain", f"-L{line},{line}", "--", path.name
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lines = os.fsdecode(done.stdout).splitlines()
+        if done.returncode != 0 or not lines:
+            return None
+        if lines[0].split(" ", 1)[0] == NOT_COMMITTED:
+            return math.inf
+        for header in lines[1:]:
+            if header.startswith("committer-time "):
+                return float(header.split(" ", 1)[1])
         return None
 
 

@@ -76,7 +76,7 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
         results.append(result)
         errors.extend(result.errors)
         warnings.extend(result.warnings)
-    errors.extend(_duplicate_numbers(results))
+    errors.extend(_duplicate_numbers(results, checkout))
     invalid_files = {error.file for error in errors}
     clients = [r.client for r in results if r.client and str(r.path) not in invalid_files]
     return LoadResult(Fleet(tuple(clients)), sorted(errors), files, sorted(warnings))
@@ -217,23 +217,37 @@ def _duplicate_key_error(name: str, document: Document, key_node, first_node) ->
     )
 
 
-def _duplicate_numbers(results: list[FileResult]) -> list[ConfigError]:
-    """Errors for every file reusing a number; a valid file keeps it over a broken one."""
-    first: dict[str, FileResult] = {}
+def _duplicate_numbers(results: list[FileResult], checkout: Checkout) -> list[ConfigError]:
+    """Errors for every file reusing a number, blamed on the files that brought it in.
+
+    In git, the file whose number line was written first keeps the number (a file not yet
+    committed is newest); otherwise, and between lines written at once, a valid file keeps
+    it over a broken one, then the first by name.
+    """
+    groups: dict[str, list[FileResult]] = {}
+    for result in results:
+        if result.number is not None:
+            groups.setdefault(result.number, []).append(result)
     errors = []
-    for result in sorted(results, key=lambda r: (bool(r.errors), r.path)):
-        if result.number is None:
+    for group in groups.values():
+        if len(group) < 2:
             continue
-        earlier = first.setdefault(result.number, result)
-        if earlier is result:
-            continue
-        line, col = result.number_at
-        message = (
-            f"{result.number} is already the number of {earlier.path}:{earlier.number_at[0]}; "
-            "numbers must be unique"
-        )
-        errors.append(ConfigError(str(result.path), line, col, "number", message))
+        owner, *others = sorted(group, key=_number_age(group, checkout))
+        for result in sorted(others, key=lambda r: r.path):
+            line, col = result.number_at
+            message = (
+                f"{result.number} is already the number of {owner.path}:{owner.number_at[0]}; "
+                "numbers must be unique"
+            )
+            errors.append(ConfigError(str(result.path), line, col, "number", message))
     return errors
+
+
+def _number_age(group: list[FileResult], checkout: Checkout):
+    """Sort key: oldest number line first by git history, when git knows every one."""
+    written = {id(r): checkout.written_at(r.path, r.number_at[0]) for r in group}
+    by_history = all(when is not None for when in written.values())
+    return lambda r: (written[id(r)] if by_history else 0, bool(r.errors), r.path)
 
 
 def _dotted(loc: tuple) -> str:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from horizon.cli import main
 from horizon.config.loader import load_fleet
+from tests.config.conftest import Repo
 
 DATA = Path(__file__).parent.parent / "data"
 BROKEN = DATA / "broken"
@@ -477,6 +478,47 @@ def test_model_parameters_are_checked_beside_the_files_other_errors(tmp_path: Pa
         (8, "profile.emails[0]"),
     ]
     assert errors[0].message == "o3 does not accept temperature, at any reasoning effort; remove it"
+
+
+def test_a_duplicate_number_is_blamed_on_the_file_git_saw_last(repo: Repo) -> None:
+    owner = (DATA / "valid" / "000-valid.yaml").read_text()
+    repo.write("clients/zz-owner.yaml", owner)
+    repo.commit("clients", when=1_700_000_000)
+    repo.write("clients/aa-newcomer.yaml", owner.replace("Valid Bakery", "New Bakery"))
+    repo.commit("clients", when=1_700_086_400)
+
+    result = load_fleet(repo.clients)
+
+    numbers = [error for error in result.errors if error.path == "number"]
+    assert [(e.file, e.line) for e in numbers] == [(str(repo.clients / "aa-newcomer.yaml"), 2)]
+    assert "zz-owner.yaml:2" in numbers[0].message
+    assert [client.id for client in result.fleet] == ["zz-owner"]
+
+
+def test_a_number_changed_later_or_not_yet_committed_is_the_newcomer(repo: Repo) -> None:
+    owner = (DATA / "valid" / "000-valid.yaml").read_text()
+    repo.write("clients/aa-changed.yaml", owner.replace("+34910000199", "+34910000198"))
+    repo.write("clients/mm-owner.yaml", owner)
+    repo.commit("clients", when=1_700_000_000)
+    repo.write("clients/aa-changed.yaml", owner)  # its number line now collides
+    repo.commit("clients", when=1_700_086_400)
+    repo.write("clients/bb-uncommitted.yaml", owner)
+
+    result = load_fleet(repo.clients)
+
+    blamed = sorted(Path(e.file).name for e in result.errors if e.path == "number")
+    assert blamed == ["aa-changed.yaml", "bb-uncommitted.yaml"]
+
+
+def test_numbers_written_in_one_commit_fall_back_to_the_name_order(repo: Repo) -> None:
+    owner = (DATA / "valid" / "000-valid.yaml").read_text()
+    repo.write("clients/zz-second.yaml", owner)
+    repo.write("clients/aa-first.yaml", owner)
+    repo.commit("clients")  # a shallow clone sees every line in one commit, too
+
+    result = load_fleet(repo.clients)
+
+    assert [Path(e.file).name for e in result.errors] == ["zz-second.yaml"]
 
 
 @pytest.mark.parametrize(
