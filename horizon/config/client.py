@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from horizon.config.knowledge import knowledge_file
 from horizon.config.models import Effort
 
 CLIENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$"
@@ -96,10 +98,11 @@ MAX_ATTRIBUTE_CHARS = 512
 
 
 def _knowledge_file(name: str, info: ValidationInfo) -> str:
-    """A knowledge file must be indexable, exist, and stay inside the repository.
+    """A knowledge file must be indexable, and a plain file of the repository git tracks.
 
-    The validation context carries `base_dir` (the client file's folder) and `repo_root`
-    (an already resolved path); without them only the file type and length are checked.
+    The validation context carries `base_dir` (the client file's folder), `repo_root` (an
+    already resolved path) and `checkout` (what git tracks there); without the first two
+    only the file type and length are checked (see `horizon.config.knowledge`).
     """
     # Reconcile keeps the path as it is written here in the file's OpenAI attributes, whose
     # string values hold at most 512 characters (VectorStoreFileAttributes, OpenAI's spec).
@@ -108,19 +111,12 @@ def _knowledge_file(name: str, info: ValidationInfo) -> str:
             f"{name[:40]!r}… is {len(name)} characters long; OpenAI keeps at most "
             f"{MAX_ATTRIBUTE_CHARS} in the file attribute that holds a knowledge file's path"
         )
-    if Path(name).suffix.lower() not in KNOWLEDGE_SUFFIXES:
+    if os.path.splitext(name)[1].lower() not in KNOWLEDGE_SUFFIXES:
         raise ValueError(f"{name!r}: file_search cannot index this file type")
     context = info.context or {}
     base, root = context.get("base_dir"), context.get("repo_root")
-    if base is None or root is None:
-        return name
-    if Path(name).is_absolute():
-        raise ValueError(f"{name!r} must be a path relative to the client file")
-    resolved = (Path(base) / name).resolve()
-    if not resolved.is_relative_to(root):
-        raise ValueError(f"{name!r} points outside the repository")
-    if not resolved.is_file():
-        raise ValueError(f"{name!r} does not exist (looked for {resolved})")
+    if base is not None and root is not None:
+        knowledge_file(name, base, root, context.get("checkout"))
     return name
 
 
@@ -281,5 +277,7 @@ class Client(ClientSpec):
         return cls.model_construct(id=client_id, path=path, **fields)
 
     def knowledge_paths(self) -> list[Path]:
-        """The knowledge files as paths on disk."""
-        return [self.path.parent / name for name in self.assistant.knowledge]
+        """The knowledge files as paths on disk (`..` folded: validation refused links)."""
+        return [
+            Path(os.path.normpath(self.path.parent / name)) for name in self.assistant.knowledge
+        ]

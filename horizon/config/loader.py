@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from horizon.config.checkout import Checkout
 from horizon.config.client import CLIENT_ID_RE, DEFAULT_MODEL, Client, ClientSpec
 from horizon.config.errors import ConfigError, ConfigWarning
 from horizon.config.fleet import Fleet
@@ -15,6 +16,9 @@ from horizon.config.models import check_parameters
 from horizon.config.yaml_source import Document, YamlSyntaxError, parse
 
 CLIENT_SUFFIXES = (".yaml", ".yml")
+# A client file is a few kilobytes (instructions hold at most 32,000 characters); the cap
+# bounds what reading and parsing a hostile one costs.
+MAX_FILE_BYTES = 256 * 1024
 
 
 @dataclass
@@ -53,6 +57,7 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
         error = ConfigError(str(directory), 1, 1, "(directory)", "clients directory not found")
         return LoadResult(Fleet(), [error])
     repo_root = directory.resolve().parent  # resolved once: knowledge paths are checked against it
+    checkout = Checkout(directory)  # git runs at most once, when a knowledge file asks
     errors: list[ConfigError] = []
     warnings: list[ConfigWarning] = []
     results: list[FileResult] = []
@@ -67,11 +72,11 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
             errors.append(problem)
             continue
         seen_ids[path.stem] = path
-        result = load_client(path, repo_root)
+        result = load_client(path, repo_root, checkout)
         results.append(result)
         errors.extend(result.errors)
         warnings.extend(result.warnings)
-    errors.extend(_duplicate_numbers(results))
+    errors.extend(_duplicate_numbers(results, checkout))
     invalid_files = {error.file for error in errors}
     clients = [r.client for r in results if r.client and str(r.path) not in invalid_files]
     return LoadResult(Fleet(tuple(clients)), sorted(errors), files, sorted(warnings))
@@ -107,15 +112,20 @@ def _check_name(path: Path, seen_ids: dict[str, Path]) -> ConfigError | None:
     return None
 
 
-def load_client(path: Path, repo_root: Path) -> FileResult:
-    """Parse and validate one client file."""
+def load_client(path: Path, repo_root: Path, checkout: Checkout | None = None) -> FileResult:
+    """Parse and validate one client file (knowledge files against `checkout`, when given)."""
     result = FileResult(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:  # a broken symlink, no permission…
         reason = exc.strerror or type(exc).__name__
         result.errors.append(ConfigError(name, 1, 1, "(file)", f"cannot be read: {reason}"))
+        return result
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"larger than {MAX_FILE_BYTES // 1024} KiB; a client file needs far less"
+        result.errors.append(ConfigError(name, 1, 1, "(file)", message))
         return result
     try:
         text = raw.decode("utf-8-sig")
@@ -145,7 +155,7 @@ def load_client(path: Path, repo_root: Path) -> FileResult:
     result.errors += [
         _duplicate_key_error(name, document, *pair) for pair in document.duplicate_keys
     ]
-    context = {"base_dir": path.parent, "repo_root": repo_root}
+    context = {"base_dir": path.parent, "repo_root": repo_root, "checkout": checkout}
     try:
         spec = ClientSpec.model_validate(document.data, context=context)
     except ValidationError as exc:
@@ -207,23 +217,37 @@ def _duplicate_key_error(name: str, document: Document, key_node, first_node) ->
     )
 
 
-def _duplicate_numbers(results: list[FileResult]) -> list[ConfigError]:
-    """Errors for every file reusing a number; a valid file keeps it over a broken one."""
-    first: dict[str, FileResult] = {}
+def _duplicate_numbers(results: list[FileResult], checkout: Checkout) -> list[ConfigError]:
+    """Errors for every file reusing a number, blamed on the files that brought it in.
+
+    In git, the file whose number line was written first keeps the number (a file not yet
+    committed is newest); otherwise, and between lines written at once, a valid file keeps
+    it over a broken one, then the first by name.
+    """
+    groups: dict[str, list[FileResult]] = {}
+    for result in results:
+        if result.number is not None:
+            groups.setdefault(result.number, []).append(result)
     errors = []
-    for result in sorted(results, key=lambda r: (bool(r.errors), r.path)):
-        if result.number is None:
+    for group in groups.values():
+        if len(group) < 2:
             continue
-        earlier = first.setdefault(result.number, result)
-        if earlier is result:
-            continue
-        line, col = result.number_at
-        message = (
-            f"{result.number} is already the number of {earlier.path}:{earlier.number_at[0]}; "
-            "numbers must be unique"
-        )
-        errors.append(ConfigError(str(result.path), line, col, "number", message))
+        owner, *others = sorted(group, key=_number_age(group, checkout))
+        for result in sorted(others, key=lambda r: r.path):
+            line, col = result.number_at
+            message = (
+                f"{result.number} is already the number of {owner.path}:{owner.number_at[0]}; "
+                "numbers must be unique"
+            )
+            errors.append(ConfigError(str(result.path), line, col, "number", message))
     return errors
+
+
+def _number_age(group: list[FileResult], checkout: Checkout):
+    """Sort key: oldest number line first by git history, when git knows every one."""
+    written = {id(r): checkout.written_at(r.path, r.number_at[0]) for r in group}
+    by_history = all(when is not None for when in written.values())
+    return lambda r: (written[id(r)] if by_history else 0, bool(r.errors), r.path)
 
 
 def _dotted(loc: tuple) -> str:

@@ -7,6 +7,11 @@ listing: a store whose name, manifest and file counts match is in sync without l
 files. Only a store that differs has its files listed, and only added, changed or removed
 files are uploaded or detached.
 
+Uploads carry Horizon's name, `<client>--<path>`. An upload whose attach fails is deleted
+again; one no store holds (that delete failed too, or a run was cut short) is observed as
+`knowledge "upload:<name> (<file id>)"`, orphaned and deleted with --prune. Only uploads named for
+a client Horizon knows (a client file's store or a marked store) are ever considered.
+
 A file OpenAI failed to index is kept, and shown as a notice with OpenAI's `last_error`:
 uploading the same content again would fail again, so it is replaced only when its sha256
 changes. Apply waits for OpenAI to index what it attached (`openai_indexing.py`). Creates
@@ -51,6 +56,9 @@ KEPT_STATUSES = ("completed", "in_progress", "failed")
 CLOCK_SLACK = 60.0
 
 
+UPLOAD_KEY_PREFIX = "upload:"
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -71,17 +79,39 @@ def store_metadata(client_id: str, files: Mapping[str, str]) -> dict[str, str]:
 
 
 def desired_knowledge(client: Client) -> Resource:
-    """The store `client` asks for: its knowledge files by path, with their content's sha256."""
+    """The store `client` asks for: its knowledge files by path, with their content's sha256.
+
+    `detail["sources"]` tells the plan which file on disk each entry is, and its size, so a
+    reviewer sees what is uploaded, not only a digest.
+    """
     paths = dict(zip(client.assistant.knowledge, client.knowledge_paths(), strict=True))
     files = {name: sha256_file(path) for name, path in paths.items()}
     fields = {"name": store_name(client.id), "files": files}
-    detail = {"paths": {name: str(path) for name, path in paths.items()}}
+    sources = {
+        ("files", name): {"path": str(path), "bytes": path.stat().st_size}
+        for name, path in paths.items()
+    }
+    detail = {"paths": {name: str(path) for name, path in paths.items()}, "sources": sources}
     return Resource(KIND, client.id, client.id, fields, detail=detail)
 
 
 def upload_name(client_id: str, path: str) -> str:
     """The file name an upload carries at OpenAI (and that its citations show)."""
     return f"{client_id}--{path.replace('/', '--')}"
+
+
+def upload_owner(filename: str, clients: set[str]) -> str | None:
+    """The client an upload is named for (`<client>--<path>`), among `clients`; the most
+    specific when ids overlap (`a` and `a--b`)."""
+    owners = [c for c in clients if filename.startswith(f"{c}--") and len(filename) > len(c) + 2]
+    return max(owners, key=len, default=None)
+
+
+def _upload(client_id: str, upload: Any) -> Resource:
+    """An upload no store holds, as the plan shows it (deleted with --prune)."""
+    fields = {"upload": upload.filename, "bytes": upload.bytes}
+    key = f"{UPLOAD_KEY_PREFIX}{upload.filename} ({upload.id})"  # what a reviewer recognises
+    return Resource(KIND, key, client_id, fields, upload.id, detail={"upload": True})
 
 
 def _in_sync(store: Any, wanted: Resource) -> bool:
@@ -143,8 +173,32 @@ class OpenAIKnowledge(ByAction):
 
     def observe(self, desired: Sequence[Resource]) -> list[Resource]:
         wanted = {resource.key: resource for resource in desired}
-        stores = marked_stores(self.openai, self.policy)
-        return [self._observed(store, wanted.get(store.metadata["client"])) for store in stores]
+        stores = list(marked_stores(self.openai, self.policy))
+        observed = [self._observed(store, wanted.get(store.metadata["client"])) for store in stores]
+        clients = set(wanted) | {store.metadata["client"] for store in stores}
+        return observed + self._unused_uploads(stores, clients)
+
+    def _unused_uploads(self, stores: list[Any], clients: set[str]) -> list[Resource]:
+        """Uploads named for one of `clients` that none of its stores holds.
+
+        One listing of the account's files; a client's stores are listed only when they
+        hold fewer files than it has uploads (they hold only Horizon's uploads, so equal
+        counts prove every upload is in use).
+        """
+        listing = lambda: self.openai.files.list(purpose="assistants", limit=10_000)  # noqa: E731
+        named: dict[str, list[Any]] = {}
+        for upload in openai_records(listing, self.policy):
+            owner = upload_owner(upload.filename or "", clients)
+            if owner is not None:
+                named.setdefault(owner, []).append(upload)
+        unused = []
+        for client_id, uploads in sorted(named.items()):
+            own = [store for store in stores if store.metadata["client"] == client_id]
+            if sum(store.file_counts.total for store in own) == len(uploads):
+                continue
+            held = {attached.id for store in own for attached in self._attached(store.id)}
+            unused += [_upload(client_id, upload) for upload in uploads if upload.id not in held]
+        return unused
 
     def _observed(self, store: Any, target: Resource | None) -> Resource:
         client_id, counts = store.metadata["client"], store.file_counts
@@ -224,6 +278,10 @@ class OpenAIKnowledge(ByAction):
         return Applied(remote_id=store_id, status=indexing.status, notice=indexing.notice())
 
     def delete(self, change: Change) -> Applied:
+        if change.before.detail.get("upload"):
+            file_id = change.before.remote_id
+            self._ignoring_not_found(lambda: self.openai.files.delete(file_id))
+            return Applied(remote_id=file_id)
         store_id = change.before.remote_id
         file_ids = [attached.id for attached in self._attached(store_id)]
         stores = self.openai.vector_stores
@@ -243,11 +301,26 @@ class OpenAIKnowledge(ByAction):
         )
         attributes = {"path": path, "sha256": hashlib.sha256(content).hexdigest()}
         attach = self.openai.vector_stores.files.create
-        vendor_call(
-            lambda: attach(store_id, file_id=uploaded.id, attributes=attributes),
-            self.policy,
-            recover=lambda: self._find_attached(store_id, uploaded.id, attributes),
-        )
+        try:
+            vendor_call(
+                lambda: attach(store_id, file_id=uploaded.id, attributes=attributes),
+                self.policy,
+                recover=lambda: self._find_attached(store_id, uploaded.id, attributes),
+            )
+        except VendorError:
+            self._discard_upload(store_id, uploaded.id, attributes)
+            raise
+
+    def _discard_upload(self, store_id: str, file_id: str, attributes: dict) -> None:
+        """Delete an upload whose attach failed, unless a look finds it attached after all.
+
+        When the look or the delete fails too, the upload stays unused: --prune removes it.
+        """
+        try:
+            if self._find_attached(store_id, file_id, attributes) is None:
+                self._ignoring_not_found(lambda: self.openai.files.delete(file_id))
+        except VendorError:
+            pass
 
     def _find_store(self, client_id: str) -> Any | None:
         """The marked store of `client_id` an earlier attempt made, if it did.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from horizon.reconcile.redact import redact
@@ -81,11 +82,45 @@ def explanation(change: Change) -> str | None:
     return f"{text}; {change.hint}" if change.hint else text
 
 
-def field_line(path: tuple[str, ...], before: Any, after: Any) -> tuple[str, str]:
-    """The symbol and text of one field's change inside a resource."""
+def format_size(size: int) -> str:
+    """A file size as people read it: `812 bytes`, `14.2 KiB`, `3.0 MiB`."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    amount = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        amount /= 1024
+        if amount < 1024 or unit == "GiB":
+            break
+    return f"{amount:.1f} {unit}"
+
+
+def field_source(change: Change, path: tuple[str, ...]) -> Mapping[str, Any] | None:
+    """The local file a field's value stands for (a knowledge file: its path and size).
+
+    A digest alone would hide what is uploaded; providers name the file in
+    `detail["sources"]`, keyed by field path.
+    """
+    for resource in (change.after, change.before):
+        if resource is not None:
+            source = resource.detail.get("sources", {}).get(tuple(path))
+            if source:
+                return source
+    return None
+
+
+def describe_source(source: Mapping[str, Any]) -> str:
+    return f"{source['path']}, {format_size(source['bytes'])}"
+
+
+def field_line(
+    path: tuple[str, ...], before: Any, after: Any, source: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """The symbol and text of one field's change inside a resource, and the file it stands
+    for when there is one."""
     name = format_path(path)
+    origin = f"  ({describe_source(source)})" if source else ""
     if before is None:
-        return "+", f"{name}: {format_value(after)}"
+        return "+", f"{name}: {format_value(after)}{origin}"
     if after is None:
-        return "-", f"{name}: {format_value(before)}"
-    return "~", f"{name}: {format_value(before)} {ARROW} {format_value(after)}"
+        return "-", f"{name}: {format_value(before)}{origin}"
+    return "~", f"{name}: {format_value(before)} {ARROW} {format_value(after)}{origin}"

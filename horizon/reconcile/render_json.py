@@ -11,9 +11,9 @@ from typing import Any
 
 from horizon import __version__
 from horizon.reconcile.apply import ApplyReport, Outcome
-from horizon.reconcile.display import explanation
+from horizon.reconcile.display import explanation, field_source
 from horizon.reconcile.redact import redact
-from horizon.reconcile.resources import Action, Change, Plan
+from horizon.reconcile.resources import Action, Change, FieldChange, Plan
 
 FORMAT_VERSION = "1.0"
 
@@ -28,6 +28,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _field_json(change: Change, field: FieldChange) -> dict[str, Any]:
+    """One field's change; `source` only where the value stands for a local file."""
+    entry = {"path": list(field.path), "before": _clean(field.before), "after": _clean(field.after)}
+    source = field_source(change, field.path)
+    if source:
+        entry["source"] = _clean(dict(source))
+    return entry
+
+
 def change_json(change: Change) -> dict[str, Any]:
     return {
         "action": change.action.value,
@@ -35,10 +44,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "key": change.key,
         "client": change.client,
         "remote_id": change.before.remote_id if change.before else None,
-        "fields": [
-            {"path": list(f.path), "before": _clean(f.before), "after": _clean(f.after)}
-            for f in change.fields
-        ],
+        "fields": [_field_json(change, f) for f in change.fields],
         "status": change.before.status if change.before else None,
         "notice": redact(change.notice) if change.notice else None,
         "message": redact(explanation(change) or "") or None,

@@ -11,7 +11,13 @@ from __future__ import annotations
 import click
 
 from horizon.reconcile.apply import ApplyReport, Outcome
-from horizon.reconcile.display import explanation, extra_lines, field_line, summary_line
+from horizon.reconcile.display import (
+    explanation,
+    extra_lines,
+    field_line,
+    field_source,
+    summary_line,
+)
 from horizon.reconcile.redact import redact
 from horizon.reconcile.resources import Action, Change, Plan
 
@@ -70,7 +76,8 @@ def render_change(change: Change, color: bool = False) -> list[str]:
         lines.append(_paint("!", f"      ! {redact(change.problem)}", color))
     if change.action.applied:
         for field in change.fields:
-            mark, text = field_line(field.path, field.before, field.after)
+            source = field_source(change, field.path)
+            mark, text = field_line(field.path, field.before, field.after, source)
             lines.append(_paint(mark, f"      {mark} {text}", color))
     return lines
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from horizon.cli import main
 from horizon.config.loader import load_fleet
+from tests.config.conftest import Repo
 
 DATA = Path(__file__).parent.parent / "data"
 BROKEN = DATA / "broken"
@@ -134,6 +135,36 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "assistant.knowledge",
         "listed more than once: knowledge-listed-twice/menu.md",
     ),
+    "knowledge-symlink-env.yaml": (
+        "knowledge-symlink-env.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "goes through a symbolic link (faq.txt)",
+    ),
+    "knowledge-symlink-git-config.yaml": (
+        "knowledge-symlink-git-config.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "goes through a symbolic link (notes.md)",
+    ),
+    "knowledge-symlink-folder.yaml": (
+        "knowledge-symlink-folder.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "goes through a symbolic link (docs)",
+    ),
+    "knowledge-hidden.yaml": (
+        "knowledge-hidden.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "is hidden (.notes.md starts with '.')",
+    ),
+    "knowledge-in-git-dir.yaml": (
+        "knowledge-in-git-dir.yaml",
+        6,
+        "assistant.knowledge[0]",
+        "is inside .git/",
+    ),
     "memory-days-zero.yaml": (
         "memory-days-zero.yaml",
         5,
@@ -178,6 +209,24 @@ CASES: dict[str, tuple[str, int, str, str]] = {
         "name",
         "duplicate key 'name' (first defined on line 1)",
     ),
+    "alias-bomb.yaml": (
+        "alias-bomb.yaml",
+        10,
+        "(yaml)",
+        "aliases expand this file to more than 10,000 values",
+    ),
+    "alias-recursive.yaml": (
+        "alias-recursive.yaml",
+        6,
+        "(yaml)",
+        "alias *loop is inside the value it names",
+    ),
+    "nested-too-deep.yaml": (
+        "nested-too-deep.yaml",
+        6,
+        "(yaml)",
+        "values nested more than 50 levels deep",
+    ),
     "not-a-mapping.yaml": ("not-a-mapping.yaml", 1, "(root)", "mapping of fields, not a list"),
     "empty.yaml": ("empty.yaml", 1, "(file)", "file is empty"),
     "comments-only.yaml": ("comments-only.yaml", 1, "(file)", "file is empty"),
@@ -201,6 +250,19 @@ CASES: dict[str, tuple[str, int, str, str]] = {
 }
 
 
+# Links a case needs, made by the test (clients/ path -> target): the repository's own
+# tests/data holds none. The first two are the links of an attack that once uploaded the
+# checkout's .env and .git/config as knowledge.
+LINKS: dict[str, tuple[str, str]] = {
+    "knowledge-symlink-env.yaml": ("knowledge-symlink-env/faq.txt", "../../.env"),
+    "knowledge-symlink-git-config.yaml": (
+        "knowledge-symlink-git-config/notes.md",
+        "../../.git/config",
+    ),
+    "knowledge-symlink-folder.yaml": ("knowledge-symlink-folder/docs", "../../docs"),
+}
+
+
 def make_clients_dir(tmp_path: Path, case: str) -> Path:
     """A clients/ directory holding one valid client and the broken case."""
     clients = tmp_path / "repo" / "clients"
@@ -215,6 +277,13 @@ def make_clients_dir(tmp_path: Path, case: str) -> Path:
         if knowledge.is_dir():
             shutil.copytree(knowledge, clients / knowledge.name)
     (tmp_path / "outside.md").write_text("# not part of the repository\n")
+    (clients.parent / ".env").write_text("OPENAI_API_KEY=sk-secret\n")
+    (clients.parent / "docs").mkdir()
+    (clients.parent / "docs" / "menu.md").write_text("# Menu\n")
+    if case in LINKS:
+        link, target = LINKS[case]
+        (clients / link).parent.mkdir(parents=True, exist_ok=True)
+        (clients / link).symlink_to(target)
     return clients
 
 
@@ -409,3 +478,116 @@ def test_model_parameters_are_checked_beside_the_files_other_errors(tmp_path: Pa
         (8, "profile.emails[0]"),
     ]
     assert errors[0].message == "o3 does not accept temperature, at any reasoning effort; remove it"
+
+
+def test_a_duplicate_number_is_blamed_on_the_file_git_saw_last(repo: Repo) -> None:
+    owner = (DATA / "valid" / "000-valid.yaml").read_text()
+    repo.write("clients/zz-owner.yaml", owner)
+    repo.commit("clients", when=1_700_000_000)
+    repo.write("clients/aa-newcomer.yaml", owner.replace("Valid Bakery", "New Bakery"))
+    repo.commit("clients", when=1_700_086_400)
+
+    result = load_fleet(repo.clients)
+
+    numbers = [error for error in result.errors if error.path == "number"]
+    assert [(e.file, e.line) for e in numbers] == [(str(repo.clients / "aa-newcomer.yaml"), 2)]
+    assert "zz-owner.yaml:2" in numbers[0].message
+    assert [client.id for client in result.fleet] == ["zz-owner"]
+
+
+def test_a_number_changed_later_or_not_yet_committed_is_the_newcomer(repo: Repo) -> None:
+    owner = (DATA / "valid" / "000-valid.yaml").read_text()
+    repo.write("clients/aa-changed.yaml", owner.replace("+34910000199", "+34910000198"))
+    repo.write("clients/mm-owner.yaml", owner)
+    repo.commit("clients", when=1_700_000_000)
+    repo.write("clients/aa-changed.yaml", owner)  # its number line now collides
+    repo.commit("clients", when=1_700_086_400)
+    repo.write("clients/bb-uncommitted.yaml", owner)
+
+    result = load_fleet(repo.clients)
+
+    blamed = sorted(Path(e.file).name for e in result.errors if e.path == "number")
+    assert blamed == ["aa-changed.yaml", "bb-uncommitted.yaml"]
+
+
+def test_numbers_written_in_one_commit_fall_back_to_the_name_order(repo: Repo) -> None:
+    owner = (DATA / "valid" / "000-valid.yaml").read_text()
+    repo.write("clients/zz-second.yaml", owner)
+    repo.write("clients/aa-first.yaml", owner)
+    repo.commit("clients")  # a shallow clone sees every line in one commit, too
+
+    result = load_fleet(repo.clients)
+
+    assert [Path(e.file).name for e in result.errors] == ["zz-second.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("written", "budget"), [("1e-06", 1e-06), ("5E3", 5000.0), ("2.5e+1", 25.0)]
+)
+def test_a_budget_written_with_an_exponent_is_a_number(
+    tmp_path: Path, written: str, budget: float
+) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    (clients / "tiny.yaml").write_text(f"{text}limits:\n  monthly_budget_usd: {written}\n")
+
+    result = load_fleet(clients)
+
+    assert result.ok, result.errors
+    assert result.fleet.by_id["tiny"].limits.monthly_budget_usd == budget
+
+
+def test_a_budget_in_quotes_is_still_text_and_refused(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    (clients / "quoted.yaml").write_text(f'{text}limits:\n  monthly_budget_usd: "1e-06"\n')
+
+    (error,) = load_fleet(clients).errors
+
+    assert (error.line, error.path) == (6, "limits.monthly_budget_usd")
+    assert error.message == "must be a number, not str '1e-06'"
+
+
+def test_a_client_file_over_the_size_cap_is_refused_unread(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    padding = "# " + "x" * 1022 + "\n"
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    (clients / "huge.yaml").write_text(text + padding * 300)
+
+    (error,) = load_fleet(clients).errors
+
+    assert str(error) == (
+        f"{clients}/huge.yaml:1:1: (file): larger than 256 KiB; a client file needs far less"
+    )
+
+
+def test_a_file_of_many_values_is_refused_once_it_holds_too_many(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    text = (DATA / "valid" / "000-valid.yaml").read_text()
+    items = "".join(f"  - {i}\n" for i in range(20_000))
+    (clients / "wide.yaml").write_text(f"{text}extra:\n{items}")
+
+    (error,) = load_fleet(clients).errors
+
+    assert (error.path, error.message) == (
+        "(yaml)",
+        "this file holds more than 10,000 values; a client file needs far fewer",
+    )
+
+
+def test_an_alias_shared_by_two_messages_is_read_once_and_valid(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "shared.yaml").write_text(
+        'name: Shared\nnumber: "+34910000248"\nassistant:\n  instructions: Hi.\n'
+        "  fallback_message: &away Volvemos enseguida.\n  paused_message: *away\n"
+    )
+
+    result = load_fleet(clients)
+
+    assert result.ok, result.errors
+    assert result.fleet.by_id["shared"].assistant.paused_message == "Volvemos enseguida."

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from horizon.cli import main
@@ -17,9 +18,11 @@ from horizon.providers.openai_indexing import IndexWait
 from horizon.providers.openai_knowledge import OpenAIKnowledge, manifest
 from horizon.reconcile.plan import diff
 from horizon.reconcile.provider import Applied
+from horizon.reconcile.render_json import render_json
 from horizon.reconcile.render_text import render_text
 from horizon.reconcile.resources import Action
 from horizon.sandbox.faults import Faults
+from horizon.vendors.errors import VendorError
 from horizon.vendors.openai_sdk import openai_client
 from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.vector_stores import vector_store_ids
@@ -153,9 +156,15 @@ def test_file_detached_by_hand_is_drift_and_comes_back(sandbox, tmp_path):
     victim = next(f for f in roma.attached() if f.attributes["path"] == "roma/drinks.md")
     openai.vector_stores.files.delete(victim.id, vector_store_id=victim.vector_store_id)
 
-    (change,) = roma.apply().changes
+    change, unused = roma.apply().changes
 
     assert [(f.path, f.before) for f in change.fields] == [(("files", "roma/drinks.md"), None)]
+    # the detached copy is an upload nothing uses: orphaned, and gone with --prune
+    assert (unused.action, unused.key) == (
+        Action.ORPHAN,
+        f"upload:roma--roma--drinks.md ({victim.id})",
+    )
+    assert [c.action for c in roma.apply(prune=True).changes] == [Action.NOOP, Action.DELETE]
     assert roma.plan().in_sync
 
 
@@ -183,6 +192,82 @@ def test_vector_store_ids_maps_each_client_to_its_store(sandbox, tmp_path):
     (store,) = sandbox.openai().vector_stores.list()
 
     assert vector_store_ids(sandbox.openai()) == {"roma": store.id}
+
+
+def test_plan_shows_each_knowledge_file_with_its_path_and_size(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox)
+
+    text = render_text(roma.plan())
+    document = json.loads(render_json(roma.plan()))
+
+    menu = roma.directory / "roma" / "menu.md"
+    assert '+ files["roma/menu.md"]: sha256:' in text
+    assert f"…  ({menu}, {menu.stat().st_size} bytes)" in text
+    fields = {tuple(f["path"]): f for f in document["changes"][0]["fields"]}
+    assert fields[("files", "roma/menu.md")]["source"] == {
+        "path": str(menu),
+        "bytes": menu.stat().st_size,
+    }
+    assert "source" not in fields[("name",)]
+
+
+def test_upload_whose_attach_fails_is_deleted(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox)
+    roma.apply()
+    roma.write("menu.md", "# Carta\nMargarita 10 €\n")
+    plan = roma.plan()
+    openai = sandbox.openai()
+    (store,) = openai.vector_stores.list()
+    openai.vector_stores.delete(store.id)  # gone between plan and apply: the attach fails
+    before = {f.id for f in openai.files.list()}
+
+    with pytest.raises(VendorError) as failed:
+        roma.apply_plan(plan)
+
+    assert failed.value.status == 404
+    assert roma.count("POST /v1/files") == 3  # the new content was uploaded…
+    assert {f.id for f in openai.files.list()} == before  # …and deleted again
+
+
+def test_upload_no_store_holds_is_orphaned_then_pruned_and_no_other_file_is_touched(
+    sandbox, tmp_path
+):
+    roma = shop(tmp_path, sandbox)
+    roma.apply()
+    files = sandbox.openai().files
+    stray = files.create(file=("roma--roma--old.md", b"# old\n"), purpose="assistants")
+    others = [
+        files.create(file=("report--q3.md", b"# not ours\n"), purpose="assistants"),
+        files.create(file=("roma.md", b"# not named like ours\n"), purpose="assistants"),
+    ]
+
+    plan = roma.plan()
+    (orphan,) = [change for change in plan.changes if change.action is Action.ORPHAN]
+    text = render_text(plan)
+    roma.apply(prune=True)
+    left = {f.id for f in files.list()}
+
+    assert (orphan.key, orphan.client) == (f"upload:roma--roma--old.md ({stray.id})", "roma")
+    assert f'? knowledge "upload:roma--roma--old.md ({stray.id})"  (roma)' in text
+    assert [(f.path, f.before) for f in orphan.fields] == [
+        (("bytes",), 6),
+        (("upload",), "roma--roma--old.md"),
+    ]
+    assert stray.id not in left
+    assert {f.id for f in others} <= left
+    assert {f.id for f in roma.attached()} <= left and len(left) == 4
+    assert roma.plan().in_sync
+
+
+def test_uploads_in_use_need_no_listing_of_the_store(sandbox, tmp_path):
+    roma = shop(tmp_path, sandbox)
+    roma.apply()
+    listings = roma.count("GET /v1/vector_stores/{vector_store_id}/files")
+
+    plan = roma.plan()
+
+    assert plan.in_sync
+    assert roma.count("GET /v1/vector_stores/{vector_store_id}/files") == listings
 
 
 # --- Waiting for OpenAI to index ------------------------------------------------------------

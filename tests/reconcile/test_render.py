@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from html.parser import HTMLParser
+
+from markdown_it import MarkdownIt
 
 from horizon.reconcile.apply import ApplyReport, Failure, Outcome
 from horizon.reconcile.plan import diff
@@ -114,7 +118,10 @@ def test_markdown_folds_each_client_into_a_diff_block():
     )
     assert "<details><summary><b>sol</b> `~1`</summary>" in markdown
     assert "```diff\n~ whatsapp_sender" in markdown
-    assert '> **whatsapp_sender "whatsapp:+34910000102"**: sender is CREATING' in markdown
+    notices = Rendered(markdown).blockquotes
+    assert notices == [
+        'whatsapp_sender "whatsapp:+34910000102": sender is CREATING, not ONLINE: wait.'
+    ]
 
 
 def test_report_lists_applied_and_failed_with_the_vendor_answer():
@@ -188,3 +195,83 @@ def test_report_says_detached():
     text = render_report_text(ApplyReport((Outcome(detach, Applied("XE1")),)))
 
     assert '  detached whatsapp_sender "whatsapp:+34910000199" (gone)' in text
+
+
+class Rendered(HTMLParser):
+    """Markdown rendered as CommonMark (with GitHub's tables and raw HTML), then read back:
+    the tags it made, the text of each block quote, and the text outside code."""
+
+    def __init__(self, markdown: str) -> None:
+        super().__init__()
+        self.html = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+        self.tags: list[str] = []
+        self.blockquotes: list[str] = []
+        self.prose, self.code = "", ""
+        self._open: list[str] = []
+        self.feed(self.html)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+        self._open.append(tag)
+        if tag == "blockquote":
+            self.blockquotes.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open and self._open.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if "code" in self._open:
+            self.code += data
+            return
+        self.prose += data
+        if "blockquote" in self._open:
+            self.blockquotes[-1] += data.strip("\n")
+
+
+HOSTILE = (
+    "Pizza\n</details>\n\n# Pwned ```js\n@octocat [site](https://evil.example) "
+    "<img src=x onerror=alert(1)> see #12 | cell | *bold* \u202eevil"
+)
+SHOWN = (
+    "Pizza\\n</details>\\n\\n# Pwned ```js\\n@\u2060octocat [site](https://evil.example) "
+    "<img src=x onerror=alert(1)> see #\u206012 | cell | *bold* \\u202eevil"
+)
+
+
+def hostile_plan():
+    """A display name awaiting review, a sender's mark and a vendor error, all hostile."""
+    pending = f'display name "{HOSTILE}" awaits WhatsApp\'s review (PENDING_REVIEW).'
+    desired = [sender("roma", "+34910000101", about=HOSTILE)]
+    observed = [
+        sender("roma", "+34910000101", about="Pizza", notice=pending, problem=HOSTILE),
+        sender(f"x{HOSTILE}", "+34910000199"),
+    ]
+    return diff(desired, observed)
+
+
+def test_markdown_of_hostile_vendor_and_client_strings_renders_them_as_text():
+    plan = hostile_plan()
+    update = next(change for change in plan.changes if change.client == "roma")
+    failure = Failure("twilio", HOSTILE, 400, 20001)
+    report = ApplyReport((Outcome(update, failure=failure),))
+
+    page = Rendered(render_markdown(plan, report))
+
+    # nothing the strings spell out became markup: no heading, image, link, emphasis
+    assert set(page.tags) <= {"h3", "p", "br", "strong", "details", "summary", "b", "pre"} | {
+        "code", "blockquote", "table", "thead", "tbody", "tr", "th", "td"
+    }  # fmt: skip
+    # each client's block opens and closes once, around its own content
+    assert page.html.count("<details>") == page.html.count("</details>") == 2
+    assert page.html.count("<pre>") == 2
+    assert page.blockquotes == [f'whatsapp_sender "whatsapp:+34910000101": {pending_shown()}']
+    assert f"x{SHOWN}" in page.prose  # the orphan's client, in its <summary>
+    assert f"twilio HTTP 400 (code 20001): {SHOWN}" in page.prose  # the report's table cell
+    assert len(re.findall(r"<tr>", page.html)) == 2  # the cell's pipes stayed text
+    assert not re.search(r"(?<![\w`])[@#][A-Za-z0-9]", page.prose)  # no mention, no #ref
+    assert "```js" in page.code and "\\n</details>" in page.code  # diff lines, as text
+
+
+def pending_shown() -> str:
+    return f'display name "{SHOWN}" awaits WhatsApp\'s review (PENDING_REVIEW).'
