@@ -140,8 +140,10 @@ def new(
 
 
 NEXT_STEPS = """Next steps:
-  1. Review {path} (profile, limits, knowledge files) and run `horizon validate`.
-  2. git switch -c add-{id} && git add {path} && git commit -m "Add client {id}"
+  1. git switch -c add-{id} && git add {path} (and any knowledge files: validate
+     accepts only files git tracks)
+  2. Review {path} (profile, limits, knowledge files), run `horizon validate`, then
+     git commit -m "Add client {id}"
   3. git push -u origin add-{id}, then open a pull request.
      CI validates the file and comments the plan (`horizon reconcile --dry-run`):
      expect `+ whatsapp_sender` for the new number, and a knowledge store if you add files.

@@ -83,6 +83,11 @@ def load_fleet(clients_dir: str | Path) -> LoadResult:
 
 
 def _check_name(path: Path, seen_ids: dict[str, Path]) -> ConfigError | None:
+    if path.is_symlink():
+        # A link could show any file of the machine (a `.env`) through validation's errors.
+        return ConfigError(
+            str(path), 1, 1, "(file)", "a client file must be a plain file, not a symlink"
+        )
     if path.suffix not in CLIENT_SUFFIXES:
         return ConfigError(
             str(path),

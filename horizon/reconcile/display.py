@@ -26,6 +26,16 @@ def format_path(path: tuple[str, ...]) -> str:
     return text
 
 
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control characters (a vendor's newline or escape
+    sequence) shown as escapes instead of moving the cursor or recolouring the screen."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode() for char in text
+    )
+
+
 def format_value(value: Any) -> str:
     """A value as people read it: quoted strings, JSON lists, short content digests."""
     if value is None:

@@ -16,6 +16,7 @@ from horizon.reconcile.display import (
     extra_lines,
     field_line,
     field_source,
+    printable,
     summary_line,
 )
 from horizon.reconcile.redact import redact
@@ -71,9 +72,9 @@ def render_change(change: Change, color: bool = False) -> list[str]:
     lines = [_paint(symbol, f"  {symbol} {change.address}{owner}", color)]
     note = explanation(change)
     if note:
-        lines.append(_paint("#", f"      # {redact(note)}", color))
+        lines.append(_paint("#", f"      # {printable(redact(note))}", color))
     if change.problem:
-        lines.append(_paint("!", f"      ! {redact(change.problem)}", color))
+        lines.append(_paint("!", f"      ! {printable(redact(change.problem))}", color))
     if change.action.applied:
         for field in change.fields:
             source = field_source(change, field.path)
@@ -93,7 +94,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if plan.notices:
         lines += ["Needs attention at the vendor:"]
         for change in plan.notices:
-            lines.append(_paint("#", f"  # {change.address}: {redact(change.notice)}", color))
+            lines.append(
+                _paint("#", f"  # {change.address}: {printable(redact(change.notice))}", color)
+            )
         lines.append("")
     lines.append(click.style(summary_line(plan), bold=True) if color else summary_line(plan))
     lines += extra_lines(plan)
@@ -104,10 +107,10 @@ def _outcome_line(outcome: Outcome) -> str:
     change = outcome.change
     owner = f" ({change.client})" if change.client else ""
     if outcome.failure is not None:
-        return f"  failed   {change.address}{owner}: {outcome.failure}"
+        return f"  failed   {change.address}{owner}: {printable(str(outcome.failure))}"
     line = f"  {PAST[change.action]:<8} {change.address}{owner}"
     if outcome.applied and outcome.applied.notice:
-        line += f"\n           # {redact(outcome.applied.notice)}"
+        line += f"\n           # {printable(redact(outcome.applied.notice))}"
     return line
 
 

@@ -396,7 +396,7 @@ def test_unreadable_client_file_is_an_error_line_not_a_traceback(
     result = CliRunner().invoke(main, ["validate"])
 
     assert result.exit_code == 1
-    assert "clients/dangling.yaml:1:1: (file): cannot be read: No such file or directory" in (
+    assert "clients/dangling.yaml:1:1: (file): a client file must be a plain file" in (
         result.stderr
     )
     assert "Traceback" not in result.output
@@ -591,3 +591,18 @@ def test_an_alias_shared_by_two_messages_is_read_once_and_valid(tmp_path: Path) 
 
     assert result.ok, result.errors
     assert result.fleet.by_id["shared"].assistant.paused_message == "Volvemos enseguida."
+
+
+def test_a_client_file_that_is_a_symlink_is_refused_unread(tmp_path):
+    secret = tmp_path / ".env"
+    secret.write_text("OPENAI_API_KEY: sk-live-secret\n", encoding="utf-8")
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "leaky-shop.yaml").symlink_to(secret)
+
+    result = load_fleet(clients)
+
+    assert [str(error) for error in result.errors] == [
+        f"{clients / 'leaky-shop.yaml'}:1:1: (file): a client file must be a plain file, "
+        "not a symlink"
+    ]

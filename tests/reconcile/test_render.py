@@ -275,3 +275,15 @@ def test_markdown_of_hostile_vendor_and_client_strings_renders_them_as_text():
 
 def pending_shown() -> str:
     return f'display name "{SHOWN}" awaits WhatsApp\'s review (PENDING_REVIEW).'
+
+
+def test_vendor_text_cannot_move_the_terminal_cursor_or_recolour_it():
+    from horizon.reconcile.display import printable
+
+    hostile = "ok\x1b[2J\x1b[31mred\nsecond line\r\x07"
+
+    shown = printable(hostile)
+
+    assert shown.isprintable()
+    assert shown == "ok\\x1b[2J\\x1b[31mred\\nsecond line\\r\\x07"
+    assert printable("Pizzería «Roma» 🍕") == "Pizzería «Roma» 🍕"
