@@ -57,6 +57,10 @@ def _work_claims(connection: Connection) -> None:
     _add_columns(connection, schema.work, "owner", "lease_until")
 
 
+def _turn_send_failures(connection: Connection) -> None:
+    _add_columns(connection, schema.turns, "send_failures", "send_error")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(
@@ -66,6 +70,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "failed attempts per queued message", _work_attempts),
     Migration(4, "claims with an owner and a lease", _work_claims),
+    Migration(5, "the reply outbox: send failures per turn", _turn_send_failures),
 )
 
 

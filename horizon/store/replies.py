@@ -72,6 +72,8 @@ class Replies:
             parts,
             row["parts_sent"],
             row["started_at"],
+            row["error"],
+            row["send_failures"],
         )
 
     def sent_sids(self, client_id: str, user_number: str, since: float) -> set[str]:

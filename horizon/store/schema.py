@@ -65,6 +65,10 @@ turns = Table(
     Column("error", Text, nullable=True),
     Column("started_at", Float, nullable=False),
     Column("finished_at", Float, nullable=True),
+    # The outbox: how many times Twilio would not take the reply, and the last reason. A
+    # turn with failures and no finish waits to be tried again (store/outbox.py).
+    Column("send_failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("send_error", Text, nullable=True),
 )
 Index("ix_turns_client_time", turns.c.client_id, turns.c.started_at)
 Index("ix_turns_pair_kind", turns.c.client_id, turns.c.user_number, turns.c.kind)
