@@ -181,6 +181,9 @@ class AsyncUsers:
         last = self._users.last_reply_of_kind
         return await self._calls.run(last, client_id, user_number, kind)
 
+    async def monthly_usage(self, client_id: str, at: float) -> list[Usage]:
+        return await self._calls.run(self._users.monthly_usage, client_id, at)
+
     async def usage_since(self, client_id: str, since: float) -> list[Usage]:
         return await self._calls.run(self._users.usage_since, client_id, since)
 

@@ -6,6 +6,7 @@ Times are epoch seconds (floats) so SQLite and PostgreSQL store and compare them
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -116,6 +117,19 @@ opt_outs = Table(
     Column("opted_out", Boolean, nullable=False),
     Column("keyword", String(32), nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# Tokens each client's turns used, per UTC month and model: what `monthly_budget_usd` is
+# checked against at the start of every turn, by every replica, in one read of a few rows
+# (summing a month of turns each time would cost more as the month goes on).
+monthly_usage = Table(
+    "monthly_usage",
+    metadata,
+    Column("client_id", String(48), primary_key=True),
+    Column("month", String(7), primary_key=True),  # "2026-03", UTC
+    Column("model", String(64), primary_key=True),  # "" when the model was not recorded
+    Column("input_tokens", BigInteger, nullable=False, default=0),
+    Column("output_tokens", BigInteger, nullable=False, default=0),
 )
 
 schema_migrations = Table(

@@ -20,12 +20,11 @@ from horizon.telemetry.metrics import Metrics
 from horizon.vendors.errors import VendorError
 from horizon.worker.formatting import split_message, to_whatsapp
 from horizon.worker.keywords import Keywords
-from horizon.worker.limits import DEFAULT_LIMIT_MESSAGE, HOUR, estimated_cost, month_start
+from horizon.worker.limits import HOUR, estimated_cost
 from horizon.worker.messenger import CLOCK_SKEW, Messenger, Part, address
 from horizon.worker.model import AssistantModel, ModelReply, user_text
 from horizon.worker.outbox import OutboxPolicy
 
-SPEND_CACHE_SECONDS = 30.0
 # The final status of a turn's messages by the kind of its reply, for a turn resumed (after
 # a crash, or from the outbox) once the decision that chose its status is gone. A silent
 # turn sends nothing, so it is never left waiting.
@@ -55,15 +54,12 @@ class TurnRunner:
         messenger: Messenger,
         metrics: Metrics,
         keywords: Keywords | None = None,
-        limit_message: str = DEFAULT_LIMIT_MESSAGE,
         outbox: OutboxPolicy | None = None,
     ) -> None:
         self.store, self.fleet, self.model, self.messenger = store, fleet, model, messenger
         self.metrics = metrics
         self.keywords = keywords or Keywords()
-        self.limit_message = limit_message
         self.outbox = outbox or OutboxPolicy()
-        self._spend: dict[str, tuple[float, float]] = {}
 
     async def run(self, batch: list[WorkItem], turn_id: int) -> None:
         """Answer `batch` (messages of one pair, in order) in turn `turn_id`, started or resumed."""
@@ -245,7 +241,10 @@ class TurnRunner:
             await self.store.users.set_opt_out(
                 client.id, first.user_number, kind == "opt_out", word
             )
-            return Decision(kind, self.keywords.confirmation(kind, word))
+            text = client.assistant.opt_out_message if kind == "opt_out" else None
+            if kind == "opt_in":
+                text = client.assistant.opt_in_message
+            return Decision(kind, text or self.keywords.confirmation(kind, word))
         if await self.store.users.is_opted_out(client.id, first.user_number):
             return Decision("silent", None, "ignored", error="user opted out")
         if not client.enabled:
@@ -256,29 +255,29 @@ class TurnRunner:
         return await self._ask_model(client, batch)
 
     async def _over_limit(self, client: Client, user: str) -> str | None:
+        """The limit the turn is over, if any. The spend is read from the store every turn:
+        every replica sees what the others spent, at once."""
         now = time.time()
         sent = await self.store.users.inbound_count_since(client.id, user, now - HOUR)
         if sent > client.limits.user_messages_per_hour:
             return "user_messages_per_hour"
-        if await self._month_spend(client.id, now) >= client.limits.monthly_budget_usd:
+        spent = estimated_cost(await self.store.users.monthly_usage(client.id, now))
+        if spent >= client.limits.monthly_budget_usd:
             return "monthly_budget_usd"
         return None
-
-    async def _month_spend(self, client_id: str, now: float) -> float:
-        # Summing a month of turns on every turn would cost more than the guard is worth;
-        # a spend figure half a minute old is precise enough for a monthly budget.
-        cached = self._spend.get(client_id)
-        if cached is None or now - cached[1] > SPEND_CACHE_SECONDS:
-            usages = await self.store.users.usage_since(client_id, month_start(now))
-            cached = self._spend[client_id] = (estimated_cost(usages), now)
-        return cached[0]
 
     async def _limit_notice(self, client: Client, user: str, limit: str) -> Decision:
         # One notice per hour: a user who keeps writing is not answered with a flood of them.
         last = await self.store.users.last_reply_of_kind(client.id, user, "limit")
         if last is not None and time.time() - last < HOUR:
             return Decision("silent", None, "limited", error=f"over {limit}")
-        return Decision("limit", self.limit_message, "limited", error=f"over {limit}")
+        assistant = client.assistant
+        text = (
+            assistant.hourly_limit_message
+            if limit == "user_messages_per_hour"
+            else assistant.monthly_budget_message
+        )
+        return Decision("limit", text, "limited", error=f"over {limit}")
 
     async def _ask_model(self, client: Client, batch: list[WorkItem]) -> Decision:
         last = batch[-1]

@@ -85,7 +85,7 @@ def start_webhook(sandbox, clients_dir, tmp_path):
 
 
 def test_replies_held_up_by_a_twilio_outage_are_each_sent_once_in_order_after_it(
-    sandbox, start_webhook, database_url, caplog
+    sandbox, database_url, start_webhook, caplog
 ):
     replicas = [start_webhook(database_url=database_url) for _ in range(2)]
     twilio_down(sandbox)
