@@ -8,6 +8,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How long a reply Twilio would not take keeps being tried, from its turn's start, before
+# the user gets the fallback message instead. WhatsApp refuses free-form replies 24 hours
+# after the user's last message (Twilio error 63016), so the deadline stays within that.
+DEFAULT_REPLY_DEADLINE = 4 * 3600.0
+MAX_REPLY_DEADLINE = 24 * 3600.0
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
 
 class SettingError(Exception):
     """A setting is missing or malformed; the message names the variable."""
@@ -51,6 +58,9 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, validation_alias="HORIZON_ADMIN_TOKEN", repr=False
     )
+    reply_deadline: float = Field(
+        default=DEFAULT_REPLY_DEADLINE, validation_alias="HORIZON_REPLY_DEADLINE"
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -71,6 +81,24 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError(f"{value!r} must not have a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("reply_deadline", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        """Seconds, from a number of seconds or a number with a unit: '90s', '30m', '4h'."""
+        text = str(value).strip().lower()
+        scale = _DURATION_UNITS.get(text[-1:])
+        number = text[:-1] if scale else text
+        try:
+            seconds = float(number) * (scale or 1.0)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a duration: seconds, or e.g. '30m', '4h'") from None
+        if not 0 < seconds <= MAX_REPLY_DEADLINE:
+            raise ValueError(
+                f"{value!r} must be more than 0 and at most 24h: WhatsApp refuses "
+                "free-form replies 24 hours after the user's last message"
+            )
+        return seconds
 
     def require(self, attribute: str, purpose: str) -> str:
         """Return a setting's value, or raise MissingSetting naming its variable."""

@@ -121,6 +121,19 @@ def _knowledge_file(name: str, info: ValidationInfo) -> str:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# A text a user receives as one WhatsApp message (1,600 characters at most).
+Message = Annotated[Text, Field(max_length=1600)]
+
+# The notices' defaults are in both of the example clients' languages; a client sets its own.
+HOURLY_LIMIT_MESSAGE = (
+    "Has enviado muchos mensajes; por favor, espera un poco y vuelve a escribir. / "
+    "You have sent a lot of messages; please wait a while and write again."
+)
+MONTHLY_BUDGET_MESSAGE = (
+    "Este número ha alcanzado su límite de respuestas de este mes; vuelve a escribir más "
+    "adelante. / This number has reached its limit of answers for this month; please write "
+    "again later."
+)
 KnowledgeFile = Annotated[Text, AfterValidator(_knowledge_file)]
 # The pattern is for editors (schema.json); _e164 gives the errors, with a suggestion.
 E164 = Annotated[str, Field(json_schema_extra={"pattern": E164_PATTERN}), AfterValidator(_e164)]
@@ -169,13 +182,36 @@ class Assistant(_Strict):
         "uploaded to an OpenAI vector store.",
         examples=[["pizzeria-roma/menu.md"]],
     )
-    fallback_message: Annotated[Text, Field(max_length=1600)] = Field(
+    fallback_message: Message = Field(
         default="Sorry, I can't answer right now. Please try again in a few minutes.",
-        description="Sent when the assistant cannot answer after retries.",
+        description="Sent when the assistant cannot answer after retries, or when its reply "
+        "could not be delivered before HORIZON_REPLY_DEADLINE.",
     )
-    paused_message: Annotated[Text, Field(max_length=1600)] = Field(
+    paused_message: Message = Field(
         default="This number is not answering messages at the moment.",
         description="Sent instead of an answer while `enabled` is false.",
+    )
+    hourly_limit_message: Message = Field(
+        default=HOURLY_LIMIT_MESSAGE,
+        description="Sent (at most once an hour) instead of an answer to a user who writes "
+        "more than limits.user_messages_per_hour.",
+    )
+    monthly_budget_message: Message = Field(
+        default=MONTHLY_BUDGET_MESSAGE,
+        description="Sent (at most once an hour to each user) instead of an answer while the "
+        "month's estimated spend is over limits.monthly_budget_usd.",
+    )
+    opt_out_message: Message | None = Field(
+        default=None,
+        description="Confirms an opt-out (STOP or BAJA). Unset: STOP is confirmed in English, "
+        "BAJA in Spanish.",
+        examples=["No recibirás más mensajes de este número. Envía ALTA para volver."],
+    )
+    opt_in_message: Message | None = Field(
+        default=None,
+        description="Confirms an opt-in (START or ALTA). Unset: START is confirmed in "
+        "English, ALTA in Spanish.",
+        examples=["¡Hola de nuevo! Volverás a recibir respuestas."],
     )
     memory_days: int = Field(
         default=7,

@@ -181,12 +181,28 @@ class AsyncUsers:
         last = self._users.last_reply_of_kind
         return await self._calls.run(last, client_id, user_number, kind)
 
+    async def monthly_usage(self, client_id: str, at: float) -> list[Usage]:
+        return await self._calls.run(self._users.monthly_usage, client_id, at)
+
     async def usage_since(self, client_id: str, since: float) -> list[Usage]:
         return await self._calls.run(self._users.usage_since, client_id, since)
 
 
+class AsyncOutbox:
+    """`Outbox` for asyncio code."""
+
+    def __init__(self, calls: StoreCalls) -> None:
+        self._calls, self._outbox = calls, calls.store.outbox
+
+    async def park(self, turn_id: int, until: float, error: str) -> int:
+        return await self._calls.run(self._outbox.park, turn_id, until, error)
+
+    async def waiting(self) -> dict[str, tuple[int, float]]:
+        return await self._calls.run(self._outbox.waiting)
+
+
 class AsyncStore:
-    """`Store` for asyncio code: the same parts (`queue`, `replies`, `users`), awaited."""
+    """`Store` for asyncio code: the same parts (`queue`, `replies`, `users`, `outbox`)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -194,6 +210,7 @@ class AsyncStore:
         self.queue = AsyncWorkQueue(self._calls)
         self.replies = AsyncReplies(self._calls)
         self.users = AsyncUsers(self._calls)
+        self.outbox = AsyncOutbox(self._calls)
 
     async def ping(self) -> None:
         await self._calls.run(self.store.ping)

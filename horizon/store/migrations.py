@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Engine, Table, inspect, select, text
+from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select, text
 from sqlalchemy.schema import CreateColumn
 
 from horizon.store import schema
@@ -57,6 +57,35 @@ def _work_claims(connection: Connection) -> None:
     _add_columns(connection, schema.work, "owner", "lease_until")
 
 
+def _turn_send_failures(connection: Connection) -> None:
+    _add_columns(connection, schema.turns, "send_failures", "send_error")
+
+
+def _monthly_usage(connection: Connection) -> None:
+    """The per-month usage counters, filled from the turns already recorded."""
+    if inspect(connection).has_table(schema.monthly_usage.name):
+        return  # a new database: migration 1 made it, and there is nothing to count
+    schema.monthly_usage.create(connection)
+    turns = schema.turns
+    if connection.dialect.name == "sqlite":
+        month = func.strftime("%Y-%m", turns.c.started_at, "unixepoch")
+    else:
+        month = func.to_char(func.timezone("UTC", func.to_timestamp(turns.c.started_at)), "YYYY-MM")
+    counted = (
+        select(
+            turns.c.client_id,
+            month,
+            turns.c.model,
+            func.sum(turns.c.input_tokens),
+            func.sum(turns.c.output_tokens),
+        )
+        .where(turns.c.model.is_not(None))
+        .group_by(turns.c.client_id, month, turns.c.model)
+    )
+    columns = ["client_id", "month", "model", "input_tokens", "output_tokens"]
+    connection.execute(insert(schema.monthly_usage).from_select(columns, counted))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(
@@ -66,6 +95,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "failed attempts per queued message", _work_attempts),
     Migration(4, "claims with an owner and a lease", _work_claims),
+    Migration(5, "the reply outbox: send failures per turn", _turn_send_failures),
+    Migration(6, "token usage per client, month and model", _monthly_usage),
 )
 
 

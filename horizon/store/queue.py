@@ -9,11 +9,11 @@ owner died) any worker may take the turn over and resume it.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from horizon.store.database import Database
-from horizon.store.records import InboundMessage, WorkItem, media_from_json
+from horizon.store.records import OUTBOX_OWNER, InboundMessage, WorkItem, media_from_json
 from horizon.store.schema import messages, turns, work
 
 OPEN = ("pending", "claimed")  # work not done yet; IN, unlike !=, can use an index
@@ -101,11 +101,21 @@ class WorkQueue:
 
         That is work nobody claimed, work whose claim was released or has expired, and
         `owner`'s own claims; pairs whose only open work is under another's live lease
-        are left to that worker.
+        are left to that worker, and pairs whose reply waits in the outbox (their later
+        messages too) are left until its next try is due.
         """
+        now = self.db.clock()
+        parked = work.alias("parked")
+        waits_in_outbox = exists().where(
+            parked.c.client_id == work.c.client_id,
+            parked.c.user_number == work.c.user_number,
+            parked.c.state == "claimed",
+            parked.c.owner == OUTBOX_OWNER,
+            parked.c.lease_until >= now,
+        )
         query = (
             select(work.c.client_id, work.c.user_number, func.min(work.c.id).label("first"))
-            .where(work.c.state.in_(OPEN), self._claimable(owner))
+            .where(work.c.state.in_(OPEN), self._claimable(owner, now), ~waits_in_outbox)
             .group_by(work.c.client_id, work.c.user_number)
             .order_by("first")
         )

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+# The owner of the claims of turns parked in the outbox: no worker's id (those have a
+# host and a pid), so no worker renews or releases them; their lease ends at the next try.
+OUTBOX_OWNER = "outbox"
+
 
 @dataclass(frozen=True)
 class Media:
@@ -57,6 +61,14 @@ class WorkItem:
             and (self.lease_until or 0.0) >= now
         )
 
+    def parked(self, now: float) -> bool:
+        """In a turn whose reply waits in the outbox, not yet due for its next try."""
+        return (
+            self.turn_id is not None
+            and self.owner == OUTBOX_OWNER
+            and (self.lease_until or 0.0) >= now
+        )
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -69,6 +81,8 @@ class Turn:
     parts: tuple[str, ...] = field(default_factory=tuple)
     parts_sent: int = 0
     started_at: float = 0.0
+    error: str | None = None  # why the reply is what it is (the model failed, a limit…)
+    send_failures: int = 0  # times Twilio would not take it: it waited in the outbox
 
     @property
     def replied(self) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 from horizon.store.database import Database
 from horizon.store.records import Turn, Usage
 from horizon.store.schema import conversations, messages, turns, work
+from horizon.store.users import add_monthly_usage
 
 OUTBOUND_STATUS_RANK = {
     "accepted": 0,
@@ -72,6 +73,8 @@ class Replies:
             parts,
             row["parts_sent"],
             row["started_at"],
+            row["error"],
+            row["send_failures"],
         )
 
     def sent_sids(self, client_id: str, user_number: str, since: float) -> set[str]:
@@ -94,7 +97,10 @@ class Replies:
         response_id: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Record what the turn will send, before sending it, so a restart resumes it."""
+        """Record what the turn will send, before sending it, so a restart resumes it.
+
+        `usage` is also added to the client's month, which its budget is checked against.
+        """
         values = {"kind": kind, "parts": json.dumps(parts), "error": error}
         if usage is not None:
             values |= {
@@ -105,6 +111,10 @@ class Replies:
             }
         with self.db.engine.begin() as connection:
             connection.execute(update(turns).where(turns.c.id == turn_id).values(**values))
+            if usage is not None:  # counted in the month the turn began, as turns are
+                query = select(turns.c.client_id, turns.c.started_at).where(turns.c.id == turn_id)
+                client_id, started_at = connection.execute(query).one()
+                add_monthly_usage(self.db, connection, client_id, usage, started_at)
 
     def record_part_sent(
         self,

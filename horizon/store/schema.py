@@ -6,6 +6,7 @@ Times are epoch seconds (floats) so SQLite and PostgreSQL store and compare them
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -65,6 +66,10 @@ turns = Table(
     Column("error", Text, nullable=True),
     Column("started_at", Float, nullable=False),
     Column("finished_at", Float, nullable=True),
+    # The outbox: how many times Twilio would not take the reply, and the last reason. A
+    # turn with failures and no finish waits to be tried again (store/outbox.py).
+    Column("send_failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("send_error", Text, nullable=True),
 )
 Index("ix_turns_client_time", turns.c.client_id, turns.c.started_at)
 Index("ix_turns_pair_kind", turns.c.client_id, turns.c.user_number, turns.c.kind)
@@ -112,6 +117,19 @@ opt_outs = Table(
     Column("opted_out", Boolean, nullable=False),
     Column("keyword", String(32), nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# Tokens each client's turns used, per UTC month and model: what `monthly_budget_usd` is
+# checked against at the start of every turn, by every replica, in one read of a few rows
+# (summing a month of turns each time would cost more as the month goes on).
+monthly_usage = Table(
+    "monthly_usage",
+    metadata,
+    Column("client_id", String(48), primary_key=True),
+    Column("month", String(7), primary_key=True),  # "2026-03", UTC
+    Column("model", String(64), primary_key=True),  # "" when the model was not recorded
+    Column("input_tokens", BigInteger, nullable=False, default=0),
+    Column("output_tokens", BigInteger, nullable=False, default=0),
 )
 
 schema_migrations = Table(

@@ -4,6 +4,7 @@
     store.queue.record_inbound(message)               # the work queue (queue.py)
     store.replies.save_reply(turn_id, "answer", parts) # turns and outbound parts (replies.py)
     store.users.is_opted_out(client_id, user)         # per-pair state (users.py)
+    store.outbox.park(turn_id, until, error)          # replies Twilio would not take (outbox.py)
 
 Every method is one short transaction, synchronous (SQLAlchemy Core); the webhook and the
 worker reach the same methods through `AsyncStore`, which runs them off the event loop.
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, select
 from horizon.store.database import Database
 from horizon.store.engine import make_engine
 from horizon.store.migrations import migrate
+from horizon.store.outbox import Outbox
 from horizon.store.queue import WorkQueue
 from horizon.store.replies import Replies
 from horizon.store.schema import messages
@@ -34,6 +36,7 @@ class Store:
         self.queue = WorkQueue(self.db)
         self.replies = Replies(self.db)
         self.users = Users(self.db)
+        self.outbox = Outbox(self.db)
 
     @classmethod
     def open(cls, url: str, clock: Callable[[], float] = time.time) -> Store:

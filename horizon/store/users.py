@@ -3,11 +3,41 @@ the recent volume and spend that its limits are checked against."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import time
+
+from sqlalchemy import Connection, func, select
 
 from horizon.store.database import Database
 from horizon.store.records import Usage
-from horizon.store.schema import conversations, messages, opt_outs, turns
+from horizon.store.schema import conversations, messages, monthly_usage, opt_outs, turns
+
+
+def usage_month(at: float) -> str:
+    """The UTC month of epoch seconds `at`, as `monthly_usage` keys it: '2026-03'."""
+    return time.strftime("%Y-%m", time.gmtime(at))
+
+
+def add_monthly_usage(
+    db: Database, connection: Connection, client_id: str, usage: Usage, at: float
+) -> None:
+    """Add `usage` to the client's month, in `connection`'s transaction (one statement, so
+    replicas adding at once both count)."""
+    row = {
+        "client_id": client_id,
+        "month": usage_month(at),
+        "model": usage.model or "",
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+    statement = db.insert(monthly_usage).values(row)
+    statement = statement.on_conflict_do_update(
+        index_elements=["client_id", "month", "model"],
+        set_={
+            name: monthly_usage.c[name] + statement.excluded[name]
+            for name in ("input_tokens", "output_tokens")
+        },
+    )
+    connection.execute(statement)
 
 
 class Users:
@@ -74,6 +104,15 @@ class Users:
         )
         with self.db.engine.connect() as connection:
             return connection.execute(query).scalar()
+
+    def monthly_usage(self, client_id: str, at: float) -> list[Usage]:
+        """Tokens the client's turns used in the UTC month of `at`, per model."""
+        query = select(
+            monthly_usage.c.model, monthly_usage.c.input_tokens, monthly_usage.c.output_tokens
+        ).where(monthly_usage.c.client_id == client_id, monthly_usage.c.month == usage_month(at))
+        with self.db.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [Usage(model or None, int(inp), int(out)) for model, inp, out in rows]
 
     def usage_since(self, client_id: str, since: float) -> list[Usage]:
         """Token usage of the client's turns since `since`, summed per model."""

@@ -75,12 +75,39 @@ class Metrics:
             "(client, user) pairs with unanswered messages.",
             registry=r,
         )
+        # Read from the store, so every replica shows the whole outbox (aggregate with max).
+        self.outbox_replies = Gauge(
+            "horizon_outbox_replies",
+            "Replies Twilio has not taken yet, waiting in the outbox to be tried again.",
+            ["client"],
+            registry=r,
+        )
+        self.outbox_oldest_seconds = Gauge(
+            "horizon_outbox_oldest_seconds",
+            "Age of the oldest reply waiting in the outbox, from the start of its turn.",
+            ["client"],
+            registry=r,
+        )
+        self._outbox_clients: set[str] = set()
         self.config_reloads = Counter(
             "horizon_config_reloads",
             "Config reloads by result (applied, rejected).",
             ["result"],
             registry=r,
         )
+
+    def show_outbox(self, waiting: dict[str, tuple[int, float]]) -> None:
+        """Set the outbox gauges: client -> (replies waiting, oldest age in seconds).
+
+        A client no longer listed shows 0, so an emptied outbox is seen to be empty.
+        """
+        for client in self._outbox_clients - waiting.keys():
+            self.outbox_replies.labels(client).set(0)
+            self.outbox_oldest_seconds.labels(client).set(0)
+        for client, (depth, age) in waiting.items():
+            self.outbox_replies.labels(client).set(depth)
+            self.outbox_oldest_seconds.labels(client).set(age)
+        self._outbox_clients |= waiting.keys()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

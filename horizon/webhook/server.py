@@ -32,6 +32,7 @@ from horizon.webhook.app import create_app
 from horizon.webhook.live_config import LiveConfig, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
+from horizon.worker.outbox import OutboxPolicy
 from horizon.worker.reply_worker import ReplyWorker, WorkerOptions
 from horizon.worker.thread import WorkerThread
 from horizon.worker.turn import TurnRunner
@@ -77,11 +78,13 @@ def build_webhook(
     openai = async_openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     twilio = async_twilio_client(settings)
     store = AsyncStore(Store.open(settings.database_url))
-    messenger = Messenger(twilio, status_url(public_url), WORKER_POLICY)
+    options = options or WorkerOptions()
+    messenger = Messenger(twilio, status_url(public_url), options.send_policy)
     knowledge_client = openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
     model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)
-    turns = TurnRunner(store, lambda: live_config.fleet, model, messenger, metrics)
+    outbox = OutboxPolicy(settings.reply_deadline, options.outbox_backoff)
+    turns = TurnRunner(store, lambda: live_config.fleet, model, messenger, metrics, outbox=outbox)
     worker = ReplyWorker(store, turns, metrics, options)
     # The worker's HTTP clients are used, and so closed, on the worker's own loop.
     runner = WorkerThread(worker, on_stop=[messenger.close, openai.close])

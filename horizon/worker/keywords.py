@@ -1,4 +1,5 @@
-"""The words that opt a user out of a client, or back in, and what each one answers."""
+"""The words that opt a user out of a client, or back in, and what each one answers unless
+the client sets its own confirmation (`assistant.opt_out_message`, `opt_in_message`)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""Usage limits: the hour a user's message count covers, the month a budget covers, the
-estimated spend compared against it, and the notice a user over a limit gets."""
+"""Usage limits: the hour a user's message count covers, and the estimated spend a
+client's monthly budget is compared against (the notices are the client's texts)."""
 
 from __future__ import annotations
-
-import calendar
-import time
 
 from horizon.store.records import Usage
 
@@ -28,15 +25,3 @@ def estimated_cost(usages: list[Usage]) -> float:
         per_input, per_output = MODEL_PRICES.get(usage.model or "", UNKNOWN_MODEL_PRICE)
         total += usage.input_tokens * per_input / 1e6 + usage.output_tokens * per_output / 1e6
     return total
-
-
-def month_start(now: float | None = None) -> float:
-    """Epoch seconds of the first instant of the current UTC month."""
-    year, month = time.gmtime(now)[:2]
-    return float(calendar.timegm((year, month, 1, 0, 0, 0, 0, 0, 0)))
-
-
-DEFAULT_LIMIT_MESSAGE = (
-    "Has enviado muchos mensajes; por favor, espera un poco y vuelve a escribir. / "
-    "You have sent a lot of messages; please wait a while and write again."
-)

@@ -6,9 +6,10 @@ coalescing window of the previous one join the same turn.
 
 Workers sharing a database (replicas) never answer a message twice: a turn first claims
 its messages in the store, under a lease renewed while it runs. A pair whose turn is
-held by another worker is left alone until that turn ends or its lease expires. On start,
-and every `sweep_interval` after, the worker takes up work nobody holds: messages stored
-but not answered, and the turns of workers that died.
+held by another worker is left alone until that turn ends or its lease expires, and a pair
+whose reply waits in the outbox (Twilio would not take it) until its next try is due. On
+start, and every `sweep_interval` after, the worker takes up work nobody holds: messages
+stored but not answered, the turns of workers that died, and replies due from the outbox.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from horizon.store.aio import AsyncStore
 from horizon.store.records import WorkItem
 from horizon.telemetry.logs import log_event
 from horizon.telemetry.metrics import Metrics
+from horizon.vendors.retry import RetryPolicy
 from horizon.worker.batching import next_batch
+from horizon.worker.outbox import OUTBOX_BACKOFF, SEND_POLICY
 from horizon.worker.turn import TurnRunner
 
 Pair = tuple[str, str]  # (client id, user number)
@@ -51,6 +54,10 @@ class WorkerOptions:
     lease: float = 10.0
     sweep_interval: float = 2.0  # how often to look for work nobody holds
     held_poll: float = 0.25  # how often to look again at a pair another worker holds
+    # Each reply part is sent under `send_policy`; a reply it cannot get out waits in the
+    # outbox and is tried again after `outbox_backoff`'s delays, until the reply deadline.
+    send_policy: RetryPolicy = SEND_POLICY
+    outbox_backoff: RetryPolicy = OUTBOX_BACKOFF
 
 
 def worker_id() -> str:
@@ -91,10 +98,12 @@ class ReplyWorker:
         resumed = await self._sweep()
         if resumed:
             log_event("worker_resumed", pairs=resumed)
+        await self._measure_outbox()
         loop = asyncio.get_running_loop()
         self._background = [
             loop.create_task(self._every(self.options.sweep_interval, self._sweep)),
             loop.create_task(self._every(self.options.lease / 4, self._renew)),
+            loop.create_task(self._every(self.options.sweep_interval, self._measure_outbox)),
         ]
         return resumed
 
@@ -147,6 +156,8 @@ class ReplyWorker:
         try:
             items = await self._read(key, pair)
             while items and not self._stopping:
+                if items[0].parked(time.time()):
+                    return  # a reply waits in the outbox: a sweep brings the pair back when due
                 if items[0].held_by_other(self.owner, time.time()):
                     items = await self._read_later(key, pair)
                     continue
@@ -271,6 +282,11 @@ class ReplyWorker:
                 self.notify(*key)
                 started += 1
         return started
+
+    async def _measure_outbox(self) -> None:
+        waiting = await self.store.outbox.waiting()
+        now = time.time()
+        self.metrics.show_outbox({client: (n, now - t) for client, (n, t) in waiting.items()})
 
     async def _renew(self) -> None:
         if self._in_turn:

@@ -1,14 +1,15 @@
 """One turn: decide what a batch of a user's messages gets, save it, send it, mark it done.
 
 The reply is saved before its first part is sent, and each part is recorded as it goes,
-so a restart resumes a turn where it stopped instead of asking the model again.
+so a restart resumes a turn where it stopped instead of asking the model again. A reply
+Twilio would not take waits in the outbox and is resumed the same way (`outbox.py`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
@@ -19,11 +20,15 @@ from horizon.telemetry.metrics import Metrics
 from horizon.vendors.errors import VendorError
 from horizon.worker.formatting import split_message, to_whatsapp
 from horizon.worker.keywords import Keywords
-from horizon.worker.limits import DEFAULT_LIMIT_MESSAGE, HOUR, estimated_cost, month_start
+from horizon.worker.limits import HOUR, estimated_cost
 from horizon.worker.messenger import CLOCK_SKEW, Messenger, Part, address
 from horizon.worker.model import AssistantModel, ModelReply, user_text
+from horizon.worker.outbox import OutboxPolicy
 
-SPEND_CACHE_SECONDS = 30.0
+# The final status of a turn's messages by the kind of its reply, for a turn resumed (after
+# a crash, or from the outbox) once the decision that chose its status is gone. A silent
+# turn sends nothing, so it is never left waiting.
+STATUS_OF_KIND = {"fallback": "failed", "limit": "limited", "silent": "ignored"}
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,12 @@ class TurnRunner:
         messenger: Messenger,
         metrics: Metrics,
         keywords: Keywords | None = None,
-        limit_message: str = DEFAULT_LIMIT_MESSAGE,
+        outbox: OutboxPolicy | None = None,
     ) -> None:
         self.store, self.fleet, self.model, self.messenger = store, fleet, model, messenger
         self.metrics = metrics
         self.keywords = keywords or Keywords()
-        self.limit_message = limit_message
-        self._spend: dict[str, tuple[float, float]] = {}
+        self.outbox = outbox or OutboxPolicy()
 
     async def run(self, batch: list[WorkItem], turn_id: int) -> None:
         """Answer `batch` (messages of one pair, in order) in turn `turn_id`, started or resumed."""
@@ -67,56 +71,34 @@ class TurnRunner:
         else:
             log_event("turn_resumed", client=client_id, sid=first.sid, turn=turn_id)
             turn = await self.store.replies.turn(turn_id)
-        if not turn.replied:
-            decision = await self.decide(batch)
-            parts = split_message(to_whatsapp(decision.text)) if decision.text else []
-            await self.store.replies.save_reply(
-                turn_id, decision.kind, parts, decision.usage, decision.response_id, decision.error
-            )
-            turn = Turn(turn_id, client_id, user, decision.kind, tuple(parts), 0, turn.started_at)
-            status, error, usage = decision.status, decision.error, decision.usage
-            self._count(client_id, decision)
-        else:
-            status, error, usage = "answered", None, None
-        sent_error = await self._send_parts(turn, first, usage, (status, error), resumed)
-        if sent_error is not None or turn.parts_sent >= len(turn.parts):
-            # Nothing (more) was sent, or sending failed: the last part did not finish it.
-            await self.store.replies.finish_turn(
-                turn_id, "failed" if sent_error else status, sent_error or error
-            )
-        self.metrics.reply_seconds.labels(client_id).observe(time.time() - first.received_at)
-        log_event(
-            "turn_done",
-            client=client_id,
-            sid=batch[-1].sid,
-            user=user,
-            kind=turn.kind,
-            messages=len(batch),
-            parts=len(turn.parts),
-            status=status,
-            error=sent_error or error,
+        if turn.replied:
+            status = STATUS_OF_KIND.get(turn.kind or "", "answered")
+            await self._deliver(batch, turn, None, (status, turn.error), resumed)
+            return
+        decision = await self.decide(batch)
+        parts = split_message(to_whatsapp(decision.text)) if decision.text else []
+        await self.store.replies.save_reply(
+            turn_id, decision.kind, parts, decision.usage, decision.response_id, decision.error
         )
+        turn = replace(turn, kind=decision.kind, parts=tuple(parts), error=decision.error)
+        self._count(client_id, decision)
+        finish = (decision.status, decision.error)
+        await self._deliver(batch, turn, decision.usage, finish, resumed)
 
     async def give_up(self, batch: list[WorkItem], turn_id: int, error: str) -> None:
         """End a turn that keeps failing unexpectedly: its messages failed, the user told so.
 
         The client's fallback_message is sent unless the turn already had a reply saved
-        (then some of it may have gone out, and nothing more is sent).
+        (then some of it may have gone out, and only what is left of it is sent).
         """
         first = batch[0]
         client = self.fleet().by_id.get(first.client_id)
         turn = await self.store.replies.turn(turn_id)
         if not turn.replied and client is not None:
-            parts = [client.assistant.fallback_message]
-            await self.store.replies.save_reply(turn_id, "fallback", parts, error=error)
-            turn = Turn(
-                turn_id, first.client_id, first.user_number, "fallback", tuple(parts), 0,
-                turn.started_at,
-            )  # fmt: skip
+            parts = (client.assistant.fallback_message,)
+            await self.store.replies.save_reply(turn_id, "fallback", list(parts), error=error)
+            turn = replace(turn, kind="fallback", parts=parts, error=error)
             self.metrics.replies.labels(first.client_id, "fallback").inc()
-        sent_error = await self._send_parts(turn, first, None, ("failed", error), resumed=True)
-        if sent_error is not None or turn.parts_sent >= len(turn.parts):
-            await self.store.replies.finish_turn(turn_id, "failed", sent_error or error)
         log_event(
             "turn_abandoned",
             level=40,
@@ -125,6 +107,126 @@ class TurnRunner:
             user=first.user_number,
             messages=len(batch),
             error=error,
+        )
+        await self._deliver(batch, turn, None, ("failed", error), resumed=True)
+
+    async def _deliver(
+        self,
+        batch: list[WorkItem],
+        turn: Turn,
+        usage: Usage | None,
+        finish: tuple[str, str | None],
+        resumed: bool,
+    ) -> None:
+        """Send what the turn has not sent yet and finish it, or park it in the outbox.
+
+        `finish` (status, error) is what its messages end in once the reply is out.
+        """
+        first = batch[0]
+        if turn.parts_sent < len(turn.parts) and self.outbox.expired(turn, time.time()):
+            turn, finish = await self._expire(turn, first, finish)
+        failed = await self._send_parts(turn, first, usage, finish, resumed)
+        if failed is not None:
+            retry_at = self.outbox.next_try(turn, failed, time.time())
+            if retry_at is not None:
+                await self._park(turn, first, failed, retry_at)
+                return
+            finish = ("failed", str(failed))
+        if failed is not None or turn.parts_sent >= len(turn.parts):
+            # Nothing (more) was sent, or sending failed: the last part did not finish it.
+            await self.store.replies.finish_turn(turn.id, *finish)
+        self._log_done(batch, turn, finish, sent=failed is None)
+
+    async def _park(self, turn: Turn, first: WorkItem, error: VendorError, at: float) -> None:
+        """Keep the reply in the outbox, to be tried again at `at` by any worker."""
+        failures = await self.store.outbox.park(turn.id, at, str(error))
+        log_event(
+            "outbox_queued",
+            level=30,
+            client=turn.client_id,
+            sid=first.sid,
+            user=turn.user_number,
+            turn=turn.id,
+            failures=failures,
+            retry_in=round(at - time.time(), 1),
+            error=str(error),
+        )
+
+    async def _expire(
+        self, turn: Turn, first: WorkItem, finish: tuple[str, str | None]
+    ) -> tuple[Turn, tuple[str, str | None]]:
+        """Past its deadline, what is left of a reply gives way to the fallback message.
+
+        The part last tried may have gone out with its answer lost: it is looked for first,
+        so the store records what the user got. The client's fallback_message replaces the
+        rest (none if the client is gone), and the messages end `failed`.
+        """
+        turn = await self._found_sent(turn, first)
+        if turn.parts_sent >= len(turn.parts):
+            return turn, finish  # it had all gone out after all
+        client = self.fleet().by_id.get(turn.client_id)
+        error = f"reply not sent within the {self.outbox.deadline:g} s deadline"
+        log_event(
+            "outbox_expired",
+            level=40,
+            client=turn.client_id,
+            sid=first.sid,
+            user=turn.user_number,
+            turn=turn.id,
+            failures=turn.send_failures,
+            fallback=client is not None,
+        )
+        kind, parts = turn.kind or "fallback", turn.parts[: turn.parts_sent]
+        if turn.kind == "fallback":
+            parts = turn.parts  # the fallback itself was waiting: it gets this last try
+        elif client is not None:
+            kind, parts = "fallback", (*parts, client.assistant.fallback_message)
+            self.metrics.replies.labels(turn.client_id, "fallback").inc()
+        await self.store.replies.save_reply(turn.id, kind, list(parts), error=error)
+        turn = replace(turn, kind=kind, parts=parts, error=error)
+        return turn, ("failed", error)
+
+    async def _found_sent(self, turn: Turn, first: WorkItem) -> Turn:
+        """`turn` with its next part recorded sent if Twilio holds it, else as it was."""
+        part = self._part(turn, first, turn.parts_sent + 1)
+        try:
+            found = await self.messenger.find_sent(part)
+        except VendorError:
+            return turn  # Twilio cannot tell: the part is taken as not sent
+        if found is None:
+            return turn
+        sid, status = found
+        sender = (first.client_number, first.user_number, first.channel)
+        last = turn.parts_sent + 1
+        await self.store.replies.record_part_sent(turn, last, sid, sender, status)
+        log_event("part_found_sent", sid=sid, to=part.to)
+        return replace(turn, parts_sent=last)
+
+    def _log_done(
+        self, batch: list[WorkItem], turn: Turn, finish: tuple[str, str | None], sent: bool
+    ) -> None:
+        first = batch[0]
+        self.metrics.reply_seconds.labels(turn.client_id).observe(time.time() - first.received_at)
+        if sent and turn.send_failures:
+            log_event(
+                "outbox_sent",
+                client=turn.client_id,
+                sid=first.sid,
+                user=turn.user_number,
+                turn=turn.id,
+                failures=turn.send_failures,
+                waited=round(time.time() - turn.started_at, 1),
+            )
+        log_event(
+            "turn_done",
+            client=turn.client_id,
+            sid=batch[-1].sid,
+            user=turn.user_number,
+            kind=turn.kind,
+            messages=len(batch),
+            parts=len(turn.parts),
+            status=finish[0],
+            error=finish[1],
         )
 
     async def decide(self, batch: list[WorkItem]) -> Decision:
@@ -139,7 +241,10 @@ class TurnRunner:
             await self.store.users.set_opt_out(
                 client.id, first.user_number, kind == "opt_out", word
             )
-            return Decision(kind, self.keywords.confirmation(kind, word))
+            text = client.assistant.opt_out_message if kind == "opt_out" else None
+            if kind == "opt_in":
+                text = client.assistant.opt_in_message
+            return Decision(kind, text or self.keywords.confirmation(kind, word))
         if await self.store.users.is_opted_out(client.id, first.user_number):
             return Decision("silent", None, "ignored", error="user opted out")
         if not client.enabled:
@@ -150,29 +255,29 @@ class TurnRunner:
         return await self._ask_model(client, batch)
 
     async def _over_limit(self, client: Client, user: str) -> str | None:
+        """The limit the turn is over, if any. The spend is read from the store every turn:
+        every replica sees what the others spent, at once."""
         now = time.time()
         sent = await self.store.users.inbound_count_since(client.id, user, now - HOUR)
         if sent > client.limits.user_messages_per_hour:
             return "user_messages_per_hour"
-        if await self._month_spend(client.id, now) >= client.limits.monthly_budget_usd:
+        spent = estimated_cost(await self.store.users.monthly_usage(client.id, now))
+        if spent >= client.limits.monthly_budget_usd:
             return "monthly_budget_usd"
         return None
-
-    async def _month_spend(self, client_id: str, now: float) -> float:
-        # Summing a month of turns on every turn would cost more than the guard is worth;
-        # a spend figure half a minute old is precise enough for a monthly budget.
-        cached = self._spend.get(client_id)
-        if cached is None or now - cached[1] > SPEND_CACHE_SECONDS:
-            usages = await self.store.users.usage_since(client_id, month_start(now))
-            cached = self._spend[client_id] = (estimated_cost(usages), now)
-        return cached[0]
 
     async def _limit_notice(self, client: Client, user: str, limit: str) -> Decision:
         # One notice per hour: a user who keeps writing is not answered with a flood of them.
         last = await self.store.users.last_reply_of_kind(client.id, user, "limit")
         if last is not None and time.time() - last < HOUR:
             return Decision("silent", None, "limited", error=f"over {limit}")
-        return Decision("limit", self.limit_message, "limited", error=f"over {limit}")
+        assistant = client.assistant
+        text = (
+            assistant.hourly_limit_message
+            if limit == "user_messages_per_hour"
+            else assistant.monthly_budget_message
+        )
+        return Decision("limit", text, "limited", error=f"over {limit}")
 
     async def _ask_model(self, client: Client, batch: list[WorkItem]) -> Decision:
         last = batch[-1]
@@ -214,6 +319,18 @@ class TurnRunner:
             error=f"model reply unusable: {reply.unusable}",
         )
 
+    def _part(self, turn: Turn, first: WorkItem, number: int) -> Part:
+        """Part `number` (1-based) of the turn's reply, ready to send or look for."""
+
+        async def known() -> set[str]:
+            return await self.store.replies.sent_sids(
+                turn.client_id, turn.user_number, turn.started_at - CLOCK_SKEW
+            )
+
+        from_ = address(first.client_number, first.channel)
+        to = address(first.user_number, first.channel)
+        return Part(from_, to, turn.parts[number - 1], turn.started_at, known)
+
     async def _send_parts(
         self,
         turn: Turn,
@@ -221,29 +338,18 @@ class TurnRunner:
         usage: Usage | None,
         finish: tuple[str, str | None],
         resumed: bool,
-    ) -> str | None:
-        """Send the parts not sent yet, in order; the error text if Twilio gave up.
+    ) -> VendorError | None:
+        """Send the parts not sent yet, in order; the error if Twilio would not take one.
 
         Recording the last part also finishes the turn with `finish` (status, error). In a
-        resumed turn the first part sent may have gone out before the crash: it is looked
-        for before it is sent.
+        resumed turn the first part sent may have gone out before the crash (or before the
+        answer was lost): it is looked for before it is sent.
         """
-        from_ = address(first.client_number, first.channel)
-        to = address(first.user_number, first.channel)
         sender = (first.client_number, first.user_number, first.channel)
-
-        async def known() -> set[str]:
-            return await self.store.replies.sent_sids(
-                turn.client_id, turn.user_number, turn.started_at - CLOCK_SKEW
-            )
-
         for part in range(turn.parts_sent + 1, len(turn.parts) + 1):
-            body = turn.parts[part - 1]
             doubt = resumed and part == turn.parts_sent + 1
             try:
-                sid, status = await self.messenger.send(
-                    Part(from_, to, body, turn.started_at, known), doubt=doubt
-                )
+                sid, status = await self.messenger.send(self._part(turn, first, part), doubt=doubt)
             except VendorError as error:
                 self.metrics.vendor_errors.labels(turn.client_id, error.vendor).inc()
                 log_event(
@@ -254,7 +360,7 @@ class TurnRunner:
                     part=part,
                     error=str(error),
                 )
-                return str(error)
+                return error
             part_usage = usage if part == 1 else None  # a reply's tokens go on its first part
             last = finish if part == len(turn.parts) else None
             await self.store.replies.record_part_sent(

@@ -148,6 +148,48 @@ def test_usage_and_counts_feed_the_limits(store):
     assert store.users.usage_since("farmacia-sol", since) == []
 
 
+def test_usage_is_counted_per_month_for_the_budget(database_url):
+    march, april = 1_772_323_200.0, 1_775_001_600.0  # 2026-03-01 and 2026-04-01, UTC
+    now = [march + 86400]
+    store = Store.open(database_url, clock=lambda: now[0])
+    try:
+        for sid, usage in (("SM1", Usage("gpt-5.4-mini", 100, 20)), ("SM2", Usage(None, 7, 3))):
+            store.queue.record_inbound(inbound(sid))
+            [item] = store.queue.pending_work(CLIENT, USER)
+            turn_id = store.queue.start_turn(CLIENT, USER, [item.id])
+            store.replies.save_reply(turn_id, "answer", ["hi"], usage)
+            store.replies.finish_turn(turn_id, "answered")
+        now[0] = april + 3600
+        store.queue.record_inbound(inbound("SM3"))
+        [item] = store.queue.pending_work(CLIENT, USER)
+        turn_id = store.queue.start_turn(CLIENT, USER, [item.id])
+        store.replies.save_reply(turn_id, "answer", ["hi"], Usage("gpt-5.4-mini", 50, 5))
+
+        assert sorted(store.users.monthly_usage(CLIENT, march + 7 * 86400), key=str) == sorted(
+            [Usage("gpt-5.4-mini", 100, 20), Usage(None, 7, 3)], key=str
+        )
+        assert store.users.monthly_usage(CLIENT, april) == [Usage("gpt-5.4-mini", 50, 5)]
+        assert store.users.monthly_usage("farmacia-sol", april) == []
+    finally:
+        store.close()
+
+
+def test_a_version_5_database_gets_the_months_usage_counted_from_its_turns(store):
+    for n, tokens in enumerate((100, 200)):
+        store.queue.record_inbound(inbound(f"SM{n}"))
+        [item] = store.queue.pending_work(CLIENT, USER)
+        turn_id = store.queue.start_turn(CLIENT, USER, [item.id])
+        store.replies.save_reply(turn_id, "answer", ["hi"], Usage("gpt-5.4-mini", tokens, 10))
+        store.replies.finish_turn(turn_id, "answered")
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE monthly_usage")
+        connection.exec_driver_sql("DELETE FROM schema_migrations WHERE version > 5")
+
+    assert [m.version for m in migrate(store.engine)] == [6]
+
+    assert store.users.monthly_usage(CLIENT, time.time()) == [Usage("gpt-5.4-mini", 300, 20)]
+
+
 def test_a_version_1_database_gets_the_queue_indexes(store):
     with store.engine.begin() as connection:
         for name in ("ix_work_pair_state", "ix_work_turn", "ix_turns_pair_kind"):
