@@ -32,7 +32,8 @@ class Session:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        values = (self.settings.twilio_auth_token, self.settings.openai_api_key)
+        settings = self.settings
+        values = (settings.twilio_auth_token, settings.twilio_api_secret, settings.openai_api_key)
         return tuple(value for value in values if value)
 
 
