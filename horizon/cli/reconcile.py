@@ -184,7 +184,7 @@ def reconcile(
         sys.exit(dry_run_exit_code(plan, detailed_exitcode))
     from horizon.providers import account_identity
     from horizon.reconcile import reconcile as run
-    from horizon.reconcile.lock import LockHeld
+    from horizon.reconcile.lock import LockError
 
     warn_unknown(session, clients)
 
@@ -209,10 +209,11 @@ def reconcile(
             parallelism=parallelism,
             secrets=session.secrets,
             account=account_identity(session.settings),
+            database_url=session.settings.database_url,
             on_plan=show,
             confirm=ask,
         )
-    except LockHeld as error:
+    except LockError as error:
         fail(str(error))
     except VendorError as error:
         fail(f"could not read the live resources: {redact(str(error), session.secrets)}")
