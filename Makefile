@@ -34,16 +34,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
 	$(BIN)/lint-imports
+	$(BIN)/actionlint
 	$(BIN)/python -m pytest -q
 
 test-lowest: $(LOWEST_STAMP)
 	$(LOWEST_BIN)/ruff check horizon tests bench
 	$(LOWEST_BIN)/lint-imports
+	$(LOWEST_BIN)/actionlint
 	$(LOWEST_BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
 	$(BIN)/lint-imports
+	$(BIN)/actionlint
 	$(BIN)/ruff format --check horizon tests bench
 
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_REPLY_DEADLINE = 4 * 3600.0
 MAX_REPLY_DEADLINE = 24 * 3600.0
 _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+_API_KEY_SID = re.compile(r"SK[0-9a-fA-F]{32}")
 
 
 class SettingError(Exception):
@@ -46,6 +48,12 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = Field(default=None, validation_alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str | None = Field(
         default=None, validation_alias="TWILIO_AUTH_TOKEN", repr=False
+    )
+    # A Twilio API key (SK…) and its secret: REST calls use them instead of the auth token,
+    # which then stays only where webhook signatures are checked.
+    twilio_api_key: str | None = Field(default=None, validation_alias="TWILIO_API_KEY")
+    twilio_api_secret: str | None = Field(
+        default=None, validation_alias="TWILIO_API_SECRET", repr=False
     )
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY", repr=False)
     public_url: str | None = Field(default=None, validation_alias="HORIZON_PUBLIC_URL")
@@ -99,6 +107,16 @@ class Settings(BaseSettings):
                 "free-form replies 24 hours after the user's last message"
             )
         return seconds
+
+    @field_validator("twilio_api_key")
+    @classmethod
+    def _api_key_sid(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        # The value is not echoed: a secret pasted into the wrong variable must not reach a log.
+        if not _API_KEY_SID.fullmatch(value):
+            raise ValueError("must be an API key SID: SK followed by 32 hexadecimal digits")
+        return value
 
     def require(self, attribute: str, purpose: str) -> str:
         """Return a setting's value, or raise MissingSetting naming its variable."""

@@ -32,7 +32,8 @@ class Session:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        values = (self.settings.twilio_auth_token, self.settings.openai_api_key)
+        settings = self.settings
+        values = (settings.twilio_auth_token, settings.twilio_api_secret, settings.openai_api_key)
         return tuple(value for value in values if value)
 
 
@@ -183,7 +184,7 @@ def reconcile(
         sys.exit(dry_run_exit_code(plan, detailed_exitcode))
     from horizon.providers import account_identity
     from horizon.reconcile import reconcile as run
-    from horizon.reconcile.lock import LockHeld
+    from horizon.reconcile.lock import LockError
 
     warn_unknown(session, clients)
 
@@ -208,10 +209,11 @@ def reconcile(
             parallelism=parallelism,
             secrets=session.secrets,
             account=account_identity(session.settings),
+            database_url=session.settings.database_url,
             on_plan=show,
             confirm=ask,
         )
-    except LockHeld as error:
+    except LockError as error:
         fail(str(error))
     except VendorError as error:
         fail(f"could not read the live resources: {redact(str(error), session.secrets)}")

@@ -38,6 +38,7 @@ def reconcile(
     parallelism: int = DEFAULT_PARALLELISM,
     secrets: Iterable[str] = (),
     account: str | None = None,
+    database_url: str | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     confirm: Callable[[Plan], bool] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
@@ -47,11 +48,13 @@ def reconcile(
     `prune` lets go of managed resources no client asks for; kinds in `deleting` are then
     deleted even where --prune would detach them.
     With `account`, the whole run holds that account's apply lock (LockHeld at once if
-    another run has it). `on_plan` sees every plan; `confirm` is asked only when there is
-    something to apply, and a False leaves everything as it is. Raises VendorError when
-    a listing fails: no plan beats a wrong one.
+    another run has it): in PostgreSQL when `database_url` names it, so runs on different
+    machines exclude each other, else in a lock file on this machine (LockUnavailable
+    when the database cannot be reached). `on_plan` sees every plan; `confirm` is asked
+    only when there is something to apply, and a False leaves everything as it is.
+    Raises VendorError when a listing fails: no plan beats a wrong one.
     """
-    lock = apply_lock(account) if account else nullcontext()
+    lock = apply_lock(account, database_url=database_url) if account else nullcontext()
     with lock:
         plan = plan_fleet(fleet, providers, prune=prune, deleting=deleting, clients=clients)
         if on_plan is not None:

@@ -87,6 +87,7 @@ def _add_control_routes(app: falcon.asgi.App, sandbox: Sandbox) -> None:
         "requests": control.Requests,
         "faults": control.FaultControl,
         "numbers": control.NumberControl,
+        "keys": control.ApiKeys,
         "senders/{sid}/display_name": control.DisplayNameReview,
         "reset": control.Reset,
         "health": control.Health,

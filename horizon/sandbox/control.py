@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import secrets
+import time
 
 import falcon
 
 from horizon.sandbox.context import Sandbox
 from horizon.sandbox.faults import FaultError
-from horizon.sandbox.twilio_api import API_VERSION, E164
+from horizon.sandbox.twilio_api import API_KEYS, API_VERSION, E164, new_sid, rfc2822
 from horizon.sandbox.twilio_messages import MESSAGES, address_number, new_message
 from horizon.sandbox.twilio_numbers import NUMBERS, seed_numbers
 from horizon.sandbox.twilio_senders import SENDERS, decide_display_name, review_view
@@ -211,6 +213,34 @@ class NumberControl:
         except ValueError as error:
             raise falcon.HTTPBadRequest(description=str(error)) from error
         resp.media = {"incoming_phone_numbers": records}
+
+
+class ApiKeys:
+    """POST /__sandbox__/keys: a Standard API key of the account, as the Console would make one.
+
+    `{"friendly_name"?: "ci plan"}` answers 201 with Twilio's create body, `secret` included:
+    like Twilio, that is the only time the secret is shown. Twilio's own Key resource
+    (`/Keys`) is not emulated, and neither are Restricted keys' permissions.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        name = (await _json(req)).get("friendly_name")
+        if name is not None and not (isinstance(name, str) and len(name) <= 64):
+            raise falcon.HTTPBadRequest(description="'friendly_name' must be up to 64 characters")
+        now = rfc2822(time.time())
+        key = {
+            "sid": new_sid("SK"),
+            "friendly_name": name,
+            "date_created": now,
+            "date_updated": now,
+            "_secret": secrets.token_hex(16),
+        }
+        self.sandbox.world.put(API_KEYS, key["sid"], key)
+        resp.status = falcon.HTTP_201
+        resp.media = {**public(key), "secret": key["_secret"]}
 
 
 class DisplayNameReview:

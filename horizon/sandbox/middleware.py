@@ -9,7 +9,7 @@ import falcon
 
 from horizon.sandbox.context import Sandbox
 from horizon.sandbox.openai_api import OpenAIError, check_bearer
-from horizon.sandbox.twilio_api import TwilioError, check_basic_auth, not_found
+from horizon.sandbox.twilio_api import API_KEYS, TwilioError, check_basic_auth, not_found
 
 CONTROL_PREFIX = "/__sandbox__"
 DROP = "horizon.sandbox.drop"  # in a request's ASGI scope: close its connection unanswered
@@ -114,9 +114,15 @@ class VendorGate:
         if is_openai(req.path):
             check_bearer(req.get_header("Authorization"), options.openai_key)
             return
-        check_basic_auth(req.get_header("Authorization"), options.account_sid, options.auth_token)
+        check_basic_auth(
+            req.get_header("Authorization"), options.account_sid, options.auth_token, self._secret
+        )
         if params.get("AccountSid", options.account_sid) != options.account_sid:
             raise not_found(req.path)
+
+    def _secret(self, key_sid: str) -> str | None:
+        key = self.sandbox.world.get(API_KEYS, key_sid)
+        return key["_secret"] if key is not None else None
 
     async def process_shutdown(self, scope: dict, event: dict) -> None:
         await self.sandbox.delivery.close()

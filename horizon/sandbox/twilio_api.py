@@ -8,6 +8,7 @@ import hmac
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
@@ -19,6 +20,7 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 API_VERSION = "2010-04-01"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
+API_KEYS = "api_keys"  # the world's collection of API keys, by SID (SK…)
 
 
 @dataclass
@@ -64,12 +66,24 @@ def iso8601(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
-def check_basic_auth(header: str | None, account_sid: str, auth_token: str) -> None:
-    """Accept exactly the sandbox's account SID and auth token, as HTTP Basic credentials."""
+def check_basic_auth(
+    header: str | None,
+    account_sid: str,
+    auth_token: str,
+    key_secret: Callable[[str], str | None] = lambda sid: None,
+) -> None:
+    """Accept the account SID and auth token, or an API key's SID and secret, as HTTP Basic.
+
+    An API key acts on the account that created it, named in the URL where the path has
+    one (https://www.twilio.com/docs/iam/api-keys); `key_secret` finds a key's secret.
+    """
     username, password = _basic_credentials(header)
-    if not (
-        hmac.compare_digest(username, account_sid) and hmac.compare_digest(password, auth_token)
-    ):
+    if username.startswith("SK"):
+        secret = key_secret(username)
+        accepted = secret is not None and _same(password, secret)
+    else:
+        accepted = _same(username, account_sid) and _same(password, auth_token)
+    if not accepted:
         raise TwilioError(
             401,
             20003,
@@ -77,6 +91,11 @@ def check_basic_auth(header: str | None, account_sid: str, auth_token: str) -> N
             headers={"WWW-Authenticate": 'Basic realm="Twilio API"'},
             detail="Your AccountSid or AuthToken was incorrect.",
         )
+
+
+def _same(given: str, expected: str) -> bool:
+    # As bytes: compare_digest refuses str holding anything but ASCII, and a header may.
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str]:

@@ -1,15 +1,17 @@
 """Horizon's Twilio clients, built from Settings: synchronous (requests) and asyncio (aiohttp).
 
-Both honour `TWILIO_API_BASE`, which is how the sandbox, or a proxy, stands in for Twilio.
-The synchronous client can retry rate limits and idempotent requests itself
-(`max_retries`); callers that wrap calls in `horizon.vendors.retry` pass `max_retries=0`
-so retries are not multiplied. The asyncio client never retries on its own.
+Both honour `TWILIO_API_BASE`, which is how the sandbox, or a proxy, stands in for Twilio,
+and authenticate with the API key (`TWILIO_API_KEY`/`TWILIO_API_SECRET`) when one is set,
+else with the auth token. The synchronous client can retry rate limits and idempotent
+requests itself (`max_retries`); callers that wrap calls in `horizon.vendors.retry` pass
+`max_retries=0` so retries are not multiplied. The asyncio client never retries on its own.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -120,11 +122,36 @@ class AsyncBaseUrlHttpClient(ApiBaseRewrite, AsyncTwilioHttpClient):
             self._session = None
 
 
-def _credentials(settings: Settings) -> tuple[str, str]:
-    return (
-        settings.require("twilio_account_sid", "to call Twilio"),
-        settings.require("twilio_auth_token", "to call Twilio"),
+@dataclass(frozen=True)
+class Credentials:
+    """What `twilio.rest.Client` takes: a username and password, and the account they act on."""
+
+    username: str
+    password: str
+    account_sid: str
+
+    def client(self, http_client: TwilioHttpClient | AsyncTwilioHttpClient) -> Client:
+        return Client(
+            self.username, self.password, account_sid=self.account_sid, http_client=http_client
+        )
+
+
+def credentials(settings: Settings) -> Credentials:
+    """The API key when one is set, else the auth token (raises MissingSetting naming a variable).
+
+    Twilio takes an API key as Basic auth (key SID, secret) with the account named in the
+    URL: https://www.twilio.com/docs/usage/requests-to-twilio. Half a key is an error rather
+    than a silent fall back to the auth token.
+    """
+    account_sid = settings.require("twilio_account_sid", "to call Twilio")
+    if settings.twilio_api_key or settings.twilio_api_secret:
+        key = settings.require("twilio_api_key", "with TWILIO_API_SECRET to call Twilio")
+        secret = settings.require("twilio_api_secret", "with TWILIO_API_KEY to call Twilio")
+        return Credentials(key, secret, account_sid)
+    token = settings.require(
+        "twilio_auth_token", "to call Twilio (or set TWILIO_API_KEY and TWILIO_API_SECRET)"
     )
+    return Credentials(account_sid, token, account_sid)
 
 
 def twilio_client(
@@ -137,10 +164,10 @@ def twilio_client(
     http_client = BaseUrlHttpClient(
         settings.twilio_api_base, timeout=timeout, max_retries=max_retries
     )
-    return Client(*_credentials(settings), http_client=http_client)
+    return credentials(settings).client(http_client)
 
 
 def async_twilio_client(settings: Settings, *, timeout: float = DEFAULT_ASYNC_TIMEOUT) -> Client:
     """A twilio.rest.Client whose `*_async` methods use aiohttp (raises MissingSetting)."""
     http_client = AsyncBaseUrlHttpClient(settings.twilio_api_base, timeout=timeout)
-    return Client(*_credentials(settings), http_client=http_client)
+    return credentials(settings).client(http_client)

@@ -120,3 +120,68 @@ def test_bad_twilio_paging_is_a_400(sandbox):
 
 def test_control_api_needs_no_credentials(sandbox):
     assert sandbox.http.get("/__sandbox__/faults").status_code == 200
+
+
+def new_api_key(sandbox, **body: object) -> dict:
+    return sandbox.control("POST", "keys", body)
+
+
+def test_an_api_key_authenticates_for_its_account(sandbox):
+    key = new_api_key(sandbox, friendly_name="plan")
+    other = "AC" + "1" * 32
+    auth = (key["sid"], key["secret"])
+
+    senders = sandbox.http.get("/v2/Channels/Senders?Channel=whatsapp", auth=auth)
+    numbers = sandbox.http.get(
+        f"/2010-04-01/Accounts/{sandbox.account_sid}/IncomingPhoneNumbers.json", auth=auth
+    )
+    elsewhere = sandbox.http.get(f"/2010-04-01/Accounts/{other}/Messages.json", auth=auth)
+
+    assert (senders.status_code, numbers.status_code) == (200, 200)
+    assert elsewhere.status_code == 404 and elsewhere.json()["code"] == 20404
+    assert key["sid"].startswith("SK") and len(key["sid"]) == 34
+    assert key["friendly_name"] == "plan"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        lambda key, sandbox: (key["sid"], "wrong-secret"),
+        lambda key, sandbox: (key["sid"], sandbox.auth_token),  # a key with the account's token
+        lambda key, sandbox: ("SK" + "0" * 32, key["secret"]),  # a secret with another key
+        lambda key, sandbox: (sandbox.account_sid, key["secret"]),  # the account with a secret
+        lambda key, sandbox: (key["sid"], "sécret"),  # not ASCII: still a 401, never a 500
+    ],
+)
+def test_a_wrong_api_key_pair_gets_twilios_401(sandbox, credentials):
+    key = new_api_key(sandbox)
+
+    response = sandbox.http.get(
+        "/v2/Channels/Senders?Channel=whatsapp", auth=credentials(key, sandbox)
+    )
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": 20003,
+        "message": "Authenticate",
+        "more_info": "https://www.twilio.com/docs/errors/20003",
+        "status": 401,
+        "detail": "Your AccountSid or AuthToken was incorrect.",
+    }
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Twilio API"'
+
+
+def test_api_keys_are_gone_after_a_reset(sandbox):
+    key = new_api_key(sandbox)
+    sandbox.reset()
+
+    response = sandbox.http.get(
+        "/v2/Channels/Senders?Channel=whatsapp", auth=(key["sid"], key["secret"])
+    )
+
+    assert response.status_code == 401
+
+
+def test_a_key_name_over_64_characters_is_refused(sandbox):
+    response = sandbox.http.post("/__sandbox__/keys", json={"friendly_name": "x" * 65})
+    assert response.status_code == 400
