@@ -109,7 +109,11 @@ def check_twilio(accounts: Accounts, policy: RetryPolicy) -> list[Finding]:
     try:
         listed = {record.sender_id: record for record in twilio_records(pages, policy)}
     except VendorError as error:
-        fix = "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the Twilio Console"
+        fix = (
+            "check TWILIO_API_KEY and TWILIO_API_SECRET (and TWILIO_ACCOUNT_SID)"
+            if settings.twilio_api_key
+            else "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the Twilio Console"
+        )
         return [_vendor_failure("twilio", settings.twilio_account_sid or "", error, fix)]
     accounts.twilio, accounts.senders = client, listed
     detail = f"account {settings.twilio_account_sid}: {len(listed)} WhatsApp senders"
