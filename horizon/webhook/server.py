@@ -10,11 +10,15 @@ import asyncio
 import functools
 import gc
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 
 import falcon.asgi
 import uvicorn
+from sqlalchemy import false, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
@@ -22,6 +26,7 @@ from horizon.endpoints import status_url
 from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
+from horizon.store.schema import messages
 from horizon.store.store import Store
 from horizon.telemetry.metrics import Metrics
 from horizon.vendors.openai_sdk import async_openai_client, openai_client
@@ -40,6 +45,14 @@ MODEL_TIMEOUT = 60.0  # far below the OpenAI SDK's 600 s: a user is waiting
 # The budget is what bounds a turn (a user is waiting); eight attempts let a flaky vendor
 # (three calls in ten failing) through almost always within it.
 WORKER_POLICY = RetryPolicy(attempts=8, base_delay=0.25, max_delay=8.0, budget=40.0)
+
+
+# How SQLite ("readonly database") and PostgreSQL ("read-only transaction") say it.
+_READ_ONLY = re.compile(r"read-?only", re.IGNORECASE)
+
+
+class StartupError(Exception):
+    """`horizon serve` cannot start; the message says why in one line."""
 
 
 class InvalidConfig(Exception):
@@ -76,7 +89,7 @@ def build_webhook(
     public_url = settings.require("public_url", "to check signatures and receive callbacks")
     openai = async_openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     twilio = async_twilio_client(settings)
-    store = AsyncStore(Store.open(settings.database_url))
+    store = AsyncStore(open_store(settings.database_url))
     messenger = Messenger(twilio, status_url(public_url), WORKER_POLICY)
     knowledge_client = openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
@@ -107,6 +120,46 @@ def build_webhook(
         on_shutdown=[close],
     )
     return Webhook(app, store, live_config, worker, metrics)
+
+
+def open_store(url: str) -> Store:
+    """The store at `url`, migrated and writable; else StartupError naming the setting.
+
+    A read-only database would otherwise start, report ready, and answer every message
+    503; so the start-up writes nothing but proves it could (an UPDATE of no rows still
+    takes the write lock in SQLite and needs write access in PostgreSQL).
+    """
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise StartupError("HORIZON_DATABASE_URL is not a database URL") from None
+    setting = f"HORIZON_DATABASE_URL ({shown})"
+    try:
+        store = Store.open(url)
+    except OSError as error:
+        raise StartupError(f"{setting}: cannot create {error.filename}: {error.strerror}") from None
+    except ImportError as error:
+        raise StartupError(f"{setting}: its driver is not installed ({error})") from None
+    except SQLAlchemyError as error:
+        cause = _cause(error)
+        problem = "is read-only" if _READ_ONLY.search(cause) else "cannot be opened"
+        raise StartupError(f"{setting}: the database {problem}: {cause}") from None
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(update(messages).where(false()).values(status=messages.c.status))
+    except SQLAlchemyError as error:
+        store.close()
+        raise StartupError(f"{setting}: the database is read-only: {_cause(error)}") from None
+    return store
+
+
+def _cause(error: SQLAlchemyError) -> str:
+    """The driver's own message on one line, without SQLAlchemy's statement and link."""
+    cause = str(getattr(error, "orig", None) or error).split("\n(Background")[0]
+    cause = " ".join(cause.split())
+    if cause == "unable to open database file":  # SQLite's message for every such case
+        cause += " (does its folder exist, and may this user write there?)"
+    return cause
 
 
 def server_for(webhook: Webhook) -> uvicorn.Server:
@@ -143,10 +196,17 @@ def share_the_gil_finely() -> None:
 
 def serve(settings: Settings, host: str, port: int, *, reload_config: bool = False) -> None:
     """Run in the foreground until SIGINT/SIGTERM (`horizon serve`)."""
-    sock = bind(host, port)
+    try:
+        sock = bind(host, port)
+    except OSError as error:
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     if not settings.public_url:
         settings = settings.model_copy(update={"public_url": url_of(sock)})
-    webhook = build_webhook(settings, reload_config=reload_config)
+    try:
+        webhook = build_webhook(settings, reload_config=reload_config)
+    except Exception:
+        sock.close()
+        raise
     server = server_for(webhook)
     settle_heap()
     share_the_gil_finely()
