@@ -81,6 +81,13 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.connections_shed = Counter(
+            "horizon_connections_shed",
+            "Connections the webhook closed to protect itself, by reason (evicted, "
+            "request_timeout, refused, head_too_large).",
+            ["reason"],
+            registry=r,
+        )
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

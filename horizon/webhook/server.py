@@ -34,6 +34,7 @@ from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.twilio_sdk import async_twilio_client
 from horizon.vendors.vector_stores import vector_store_ids
 from horizon.webhook.app import create_app
+from horizon.webhook.connections import ConnectionGuard, GuardedServer, connection_limits
 from horizon.webhook.live_config import LiveConfig, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
@@ -45,6 +46,12 @@ MODEL_TIMEOUT = 60.0  # far below the OpenAI SDK's 600 s: a user is waiting
 # The budget is what bounds a turn (a user is waiting); eight attempts let a flaky vendor
 # (three calls in ten failing) through almost always within it.
 WORKER_POLICY = RetryPolicy(attempts=8, base_delay=0.25, max_delay=8.0, budget=40.0)
+# Open files the process needs besides the webhook's connections, so that the connection
+# cap leaves room for them: one OpenAI connection per turn in flight (the worker's
+# concurrency), the Twilio client's pool (256, vendors/twilio_sdk.py), and 64 for the
+# database, the knowledge listing's client, the event loops and the process itself.
+TWILIO_CONNECTIONS = 256
+OWN_FILES = 64
 
 
 # How SQLite ("readonly database") and PostgreSQL ("read-only transaction") say it.
@@ -162,16 +169,29 @@ def _cause(error: SQLAlchemyError) -> str:
     return cause
 
 
-def server_for(webhook: Webhook) -> uvicorn.Server:
+def server_for(webhook: Webhook, settings: Settings) -> uvicorn.Server:
+    """A uvicorn server for `webhook` with the connection limits of `settings`."""
+    reserved = webhook.worker.options.concurrency + TWILIO_CONNECTIONS + OWN_FILES
+    limits = connection_limits(
+        settings.max_connections,
+        settings.request_timeout,
+        settings.keep_alive_timeout,
+        reserved_files=reserved,
+    )
     config = uvicorn.Config(
         webhook.app,
         lifespan="on",
         log_config=None,
         access_log=False,
+        ws="none",  # the webhook has no WebSocket; an upgrade would escape the guard
+        timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=math.ceil(webhook.worker.options.shutdown_grace),
+        # Not uvicorn's limit_concurrency: it counts slow connections too, then answers
+        # the real requests 503. The guard sheds the slow ones instead.
+        limit_concurrency=None,
         backlog=4096,
     )
-    return uvicorn.Server(config)
+    return GuardedServer(config, ConnectionGuard(limits, webhook.metrics.connections_shed))
 
 
 def settle_heap() -> None:
@@ -207,7 +227,7 @@ def serve(settings: Settings, host: str, port: int, *, reload_config: bool = Fal
     except Exception:
         sock.close()
         raise
-    server = server_for(webhook)
+    server = server_for(webhook, settings)
     settle_heap()
     share_the_gil_finely()
     server.run(sockets=[sock])
@@ -254,5 +274,5 @@ def start_in_thread(
     except Exception:
         sock.close()
         raise
-    serving = start_thread(server_for(webhook), sock, "horizon-webhook", ready_timeout)
+    serving = start_thread(server_for(webhook, settings), sock, "horizon-webhook", ready_timeout)
     return RunningWebhook(url, str(settings.public_url), webhook, serving)
