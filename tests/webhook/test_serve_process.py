@@ -155,8 +155,9 @@ def test_sighup_reloads_the_config_and_counts_the_reload(sandbox, serve_env, cli
         process.wait(10)
 
 
+@pytest.mark.parametrize("idle", [False, True], ids=["trickling", "idle"])
 def test_1100_slow_connections_under_ulimit_1024_leave_signed_requests_acknowledged(
-    sandbox, serve_env, tmp_path
+    sandbox, serve_env, tmp_path, idle
 ):
     env, port = serve_env
     enough_open_files(1400)
@@ -164,7 +165,7 @@ def test_1100_slow_connections_under_ulimit_1024_leave_signed_requests_acknowled
     with log.open("wb") as stderr:
         process = start_serve(env, port, open_files=1024, stderr=stderr)
     try:
-        with SlowClients(port, 1100, interval=0.5) as slow:
+        with SlowClients(port, 1100, interval=0.5, idle=idle) as slow:
             slow.wait_opened(1100)
             acks = []
             for n in range(20):
