@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, validation_alias="HORIZON_ADMIN_TOKEN", repr=False
     )
+    # `horizon serve`'s connection limits (README: "Connection limits").
+    max_connections: int = Field(default=2048, ge=1, validation_alias="HORIZON_MAX_CONNECTIONS")
+    request_timeout: float = Field(default=10.0, gt=0, validation_alias="HORIZON_REQUEST_TIMEOUT")
+    keep_alive_timeout: float = Field(
+        default=5.0, gt=0, validation_alias="HORIZON_KEEP_ALIVE_TIMEOUT"
+    )
     reply_deadline: float = Field(
         default=DEFAULT_REPLY_DEADLINE, validation_alias="HORIZON_REPLY_DEADLINE"
     )

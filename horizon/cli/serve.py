@@ -19,7 +19,7 @@ from horizon.settings import MissingSetting, Settings
 def serve(host: str, port: int, reload_config: bool) -> None:
     """Run the WhatsApp webhook: POST /twilio/inbound, /twilio/status, /healthz, /metrics…"""
     from horizon.telemetry.logs import configure_json_logging
-    from horizon.webhook.server import InvalidConfig
+    from horizon.webhook.server import InvalidConfig, StartupError
     from horizon.webhook.server import serve as run
 
     configure_json_logging()
@@ -35,5 +35,5 @@ def serve(host: str, port: int, reload_config: bool) -> None:
         for problem in error.errors:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{error}; fix them (see `horizon validate`)") from None
-    except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    except StartupError as error:
+        raise click.ClickException(str(error)) from None

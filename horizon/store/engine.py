@@ -33,8 +33,12 @@ def make_engine(url: str) -> Engine:
         # Claims rely on READ COMMITTED: an UPDATE that waited for another worker's claim
         # re-checks its WHERE against the committed row, so it finds it taken and changes
         # nothing (a stricter level would raise a serialization error instead).
+        # libpq waits for an unreachable server as long as TCP does (minutes); a start-up
+        # or a request should fail in seconds instead. A URL's own connect_timeout wins.
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
         return create_engine(
             parsed,
+            connect_args=connect_args,
             pool_pre_ping=True,
             pool_size=8,
             max_overflow=8,

@@ -95,6 +95,13 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.connections_shed = Counter(
+            "horizon_connections_shed",
+            "Connections the webhook closed to protect itself, by reason (evicted, "
+            "request_timeout, refused, head_too_large).",
+            ["reason"],
+            registry=r,
+        )
 
     def show_outbox(self, waiting: dict[str, tuple[int, float]]) -> None:
         """Set the outbox gauges: client -> (replies waiting, oldest age in seconds).

@@ -10,11 +10,15 @@ import asyncio
 import functools
 import gc
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 
 import falcon.asgi
 import uvicorn
+from sqlalchemy import false, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
@@ -22,6 +26,7 @@ from horizon.endpoints import status_url
 from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
+from horizon.store.schema import messages
 from horizon.store.store import Store
 from horizon.telemetry.metrics import Metrics
 from horizon.vendors.openai_sdk import async_openai_client, openai_client
@@ -29,6 +34,7 @@ from horizon.vendors.retry import RetryPolicy
 from horizon.vendors.twilio_sdk import async_twilio_client
 from horizon.vendors.vector_stores import vector_store_ids
 from horizon.webhook.app import create_app
+from horizon.webhook.connections import ConnectionGuard, GuardedServer, connection_limits
 from horizon.webhook.live_config import LiveConfig, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
@@ -41,6 +47,20 @@ MODEL_TIMEOUT = 60.0  # far below the OpenAI SDK's 600 s: a user is waiting
 # The budget is what bounds a turn (a user is waiting); eight attempts let a flaky vendor
 # (three calls in ten failing) through almost always within it.
 WORKER_POLICY = RetryPolicy(attempts=8, base_delay=0.25, max_delay=8.0, budget=40.0)
+# Open files the process needs besides the webhook's connections, so that the connection
+# cap leaves room for them: one OpenAI connection per turn in flight (the worker's
+# concurrency), the Twilio client's pool (256, vendors/twilio_sdk.py), and 64 for the
+# database, the knowledge listing's client, the event loops and the process itself.
+TWILIO_CONNECTIONS = 256
+OWN_FILES = 64
+
+
+# How SQLite ("readonly database") and PostgreSQL ("read-only transaction") say it.
+_READ_ONLY = re.compile(r"read-?only", re.IGNORECASE)
+
+
+class StartupError(Exception):
+    """`horizon serve` cannot start; the message says why in one line."""
 
 
 class InvalidConfig(Exception):
@@ -77,7 +97,7 @@ def build_webhook(
     public_url = settings.require("public_url", "to check signatures and receive callbacks")
     openai = async_openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
     twilio = async_twilio_client(settings)
-    store = AsyncStore(Store.open(settings.database_url))
+    store = AsyncStore(open_store(settings.database_url))
     options = options or WorkerOptions()
     messenger = Messenger(twilio, status_url(public_url), options.send_policy)
     knowledge_client = openai_client(settings, timeout=MODEL_TIMEOUT, max_retries=0)
@@ -112,16 +132,69 @@ def build_webhook(
     return Webhook(app, store, live_config, worker, metrics)
 
 
-def server_for(webhook: Webhook) -> uvicorn.Server:
+def open_store(url: str) -> Store:
+    """The store at `url`, migrated and writable; else StartupError naming the setting.
+
+    A read-only database would otherwise start, report ready, and answer every message
+    503; so the start-up writes nothing but proves it could (an UPDATE of no rows still
+    takes the write lock in SQLite and needs write access in PostgreSQL).
+    """
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise StartupError("HORIZON_DATABASE_URL is not a database URL") from None
+    setting = f"HORIZON_DATABASE_URL ({shown})"
+    try:
+        store = Store.open(url)
+    except OSError as error:
+        raise StartupError(f"{setting}: cannot create {error.filename}: {error.strerror}") from None
+    except ImportError as error:
+        raise StartupError(f"{setting}: its driver is not installed ({error})") from None
+    except SQLAlchemyError as error:
+        cause = _cause(error)
+        problem = "is read-only" if _READ_ONLY.search(cause) else "cannot be opened"
+        raise StartupError(f"{setting}: the database {problem}: {cause}") from None
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(update(messages).where(false()).values(status=messages.c.status))
+    except SQLAlchemyError as error:
+        store.close()
+        raise StartupError(f"{setting}: the database is read-only: {_cause(error)}") from None
+    return store
+
+
+def _cause(error: SQLAlchemyError) -> str:
+    """The driver's own message on one line, without SQLAlchemy's statement and link."""
+    cause = str(getattr(error, "orig", None) or error).split("\n(Background")[0]
+    cause = " ".join(cause.split())
+    if cause == "unable to open database file":  # SQLite's message for every such case
+        cause += " (does its folder exist, and may this user write there?)"
+    return cause
+
+
+def server_for(webhook: Webhook, settings: Settings) -> uvicorn.Server:
+    """A uvicorn server for `webhook` with the connection limits of `settings`."""
+    reserved = webhook.worker.options.concurrency + TWILIO_CONNECTIONS + OWN_FILES
+    limits = connection_limits(
+        settings.max_connections,
+        settings.request_timeout,
+        settings.keep_alive_timeout,
+        reserved_files=reserved,
+    )
     config = uvicorn.Config(
         webhook.app,
         lifespan="on",
         log_config=None,
         access_log=False,
+        ws="none",  # the webhook has no WebSocket; an upgrade would escape the guard
+        timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=math.ceil(webhook.worker.options.shutdown_grace),
+        # Not uvicorn's limit_concurrency: it counts slow connections too, then answers
+        # the real requests 503. The guard sheds the slow ones instead.
+        limit_concurrency=None,
         backlog=4096,
     )
-    return uvicorn.Server(config)
+    return GuardedServer(config, ConnectionGuard(limits, webhook.metrics.connections_shed))
 
 
 def settle_heap() -> None:
@@ -146,11 +219,18 @@ def share_the_gil_finely() -> None:
 
 def serve(settings: Settings, host: str, port: int, *, reload_config: bool = False) -> None:
     """Run in the foreground until SIGINT/SIGTERM (`horizon serve`)."""
-    sock = bind(host, port)
+    try:
+        sock = bind(host, port)
+    except OSError as error:
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     if not settings.public_url:
         settings = settings.model_copy(update={"public_url": url_of(sock)})
-    webhook = build_webhook(settings, reload_config=reload_config)
-    server = server_for(webhook)
+    try:
+        webhook = build_webhook(settings, reload_config=reload_config)
+    except Exception:
+        sock.close()
+        raise
+    server = server_for(webhook, settings)
     settle_heap()
     share_the_gil_finely()
     server.run(sockets=[sock])
@@ -197,5 +277,5 @@ def start_in_thread(
     except Exception:
         sock.close()
         raise
-    serving = start_thread(server_for(webhook), sock, "horizon-webhook", ready_timeout)
+    serving = start_thread(server_for(webhook, settings), sock, "horizon-webhook", ready_timeout)
     return RunningWebhook(url, str(settings.public_url), webhook, serving)

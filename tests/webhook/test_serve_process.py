@@ -1,8 +1,11 @@
-"""`horizon serve` as a real process: killed with SIGKILL mid-work, restarted, nothing lost."""
+"""`horizon serve` as a real process: killed with SIGKILL mid-work, restarted, nothing lost;
+under a slowloris with few file descriptors, still acknowledging Twilio."""
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -13,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from .slow_clients import SlowClients, enough_open_files
 from .test_end_to_end import replies
 
 ROMA = "+34910000101"
@@ -24,12 +28,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_serve(env: dict[str, str], port: int) -> subprocess.Popen:
+def start_serve(
+    env: dict[str, str], port: int, open_files: int | None = None, stderr=subprocess.PIPE
+) -> subprocess.Popen:
+    """`horizon serve` on `port`, once ready; `open_files` sets its `ulimit -n`."""
+
+    def limit_open_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     process = subprocess.Popen(
         [sys.executable, "-m", "horizon", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
+        preexec_fn=limit_open_files,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -39,7 +52,7 @@ def start_serve(env: dict[str, str], port: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise AssertionError(process.stderr.read().decode()[-2000:])
+    raise AssertionError(process.stderr.read().decode()[-2000:] if process.stderr else "not ready")
 
 
 @pytest.fixture
@@ -140,3 +153,35 @@ def test_sighup_reloads_the_config_and_counts_the_reload(sandbox, serve_env, cli
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(10)
+
+
+@pytest.mark.parametrize("idle", [False, True], ids=["trickling", "idle"])
+def test_1100_slow_connections_under_ulimit_1024_leave_signed_requests_acknowledged(
+    sandbox, serve_env, tmp_path, idle
+):
+    env, port = serve_env
+    enough_open_files(1400)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        process = start_serve(env, port, open_files=1024, stderr=stderr)
+    try:
+        with SlowClients(port, 1100, interval=0.5, idle=idle) as slow:
+            slow.wait_opened(1100)
+            acks = []
+            for n in range(20):
+                acks.append(sandbox.inbound(f"+3463000{n:04d}", ROMA, f"hola {n}"))
+                time.sleep(0.1)
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            assert slow.dropped > 0  # the server shed slow connections to make room
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+    assert [ack["webhook"]["status"] for ack in acks] == [200] * 20, acks
+    assert 'horizon_connections_shed_total{reason="evicted"}' in metrics
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    limits = next(event for event in events if event["event"] == "connection_limits")
+    # Room is left below `ulimit -n` for the store, the vendor clients and the process.
+    assert limits["open_files"] == 1024 and 16 <= limits["max_connections"] <= 1024 - 512
+    shed = [event for event in events if event["event"] == "connections_shed"]
+    assert shed and shed[0]["evicted"] > 0
+    assert not [event for event in events if event["level"] == "error"]
