@@ -242,7 +242,7 @@ def test_upload_no_store_holds_is_orphaned_then_pruned_and_no_other_file_is_touc
     ]
 
     plan = roma.plan()
-    (orphan,) = [change for change in plan.changes if change.action is Action.ORPHAN]
+    [orphan] = [change for change in plan.changes if change.action is Action.ORPHAN]
     text = render_text(plan)
     roma.apply(prune=True)
     left = {f.id for f in files.list()}
