@@ -16,7 +16,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Table,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.schema import CreateColumn
 
 from horizon.store import schema
@@ -86,6 +97,15 @@ def _monthly_usage(connection: Connection) -> None:
     connection.execute(insert(schema.monthly_usage).from_select(columns, counted))
 
 
+def _log_indexes(connection: Connection) -> None:
+    for name in ("ix_messages_time", "ix_messages_user_time"):
+        _index(schema.messages, name).create(connection, checkfirst=True)
+
+
+def _index(table: Table, name: str) -> Index:
+    return next(index for index in table.indexes if index.name == name)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(
@@ -97,6 +117,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "claims with an owner and a lease", _work_claims),
     Migration(5, "the reply outbox: send failures per turn", _turn_send_failures),
     Migration(6, "token usage per client, month and model", _monthly_usage),
+    Migration(8, "indexes for the conversation log by time and by user", _log_indexes),
 )
 
 

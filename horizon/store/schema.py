@@ -47,6 +47,9 @@ messages = Table(
 )
 Index("ix_messages_pair_time", messages.c.client_id, messages.c.user_number, messages.c.created_at)
 Index("ix_messages_client_time", messages.c.client_id, messages.c.created_at)
+# `horizon logs` across every client: a window of time, or one user's messages anywhere.
+Index("ix_messages_time", messages.c.created_at)
+Index("ix_messages_user_time", messages.c.user_number, messages.c.created_at)
 
 # One turn answers one or more inbound messages of a (client, user) pair.
 turns = Table(

@@ -185,7 +185,7 @@ def test_a_version_5_database_gets_the_months_usage_counted_from_its_turns(store
         connection.exec_driver_sql("DROP TABLE monthly_usage")
         connection.exec_driver_sql("DELETE FROM schema_migrations WHERE version > 5")
 
-    assert [m.version for m in migrate(store.engine)] == [6]
+    assert [m.version for m in migrate(store.engine)] == [m.version for m in MIGRATIONS[5:]]
 
     assert store.users.monthly_usage(CLIENT, time.time()) == [Usage("gpt-5.4-mini", 300, 20)]
 
@@ -415,3 +415,15 @@ def test_conversations_and_opt_outs_saved_at_once_keep_one_row(store):
     finally:
         for worker in workers:
             worker.close()
+
+
+def test_a_version_6_database_gets_the_log_indexes(store):
+    with store.engine.begin() as connection:
+        for name in ("ix_messages_time", "ix_messages_user_time"):
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        connection.exec_driver_sql("DELETE FROM schema_migrations WHERE version > 6")
+
+    assert 8 in [m.version for m in migrate(store.engine)]
+
+    indexes = {index["name"] for index in inspect(store.engine).get_indexes("messages")}
+    assert {"ix_messages_time", "ix_messages_user_time"} <= indexes
