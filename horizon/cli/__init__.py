@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "adopt": "horizon.cli.reconcile:adopt",
     "demo": "horizon.cli.demo:demo",
     "check": "horizon.cli.check:check",
+    "logs": "horizon.cli.logs:logs",
+    "test": "horizon.cli.probe:test",
 }
 
 

@@ -1,0 +1,106 @@
+"""`horizon test`: a signed inbound message to a running webhook, and the reply it gets."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from horizon.cli.config import clients_dir_option, resolve_clients_dir
+from horizon.settings import Settings
+
+
+@click.command(name="test")
+@click.argument("client_id", metavar="CLIENT")
+@click.argument("message")
+@click.option(
+    "--from",
+    "from_number",
+    metavar="NUMBER",
+    help="The user's number (default +15555550100, a fictional one: nobody receives the reply; "
+    "give your own WhatsApp number to get it on your phone).",
+)
+@click.option(
+    "--url",
+    "base_url",
+    metavar="BASE",
+    help="The webhook's base URL (default HORIZON_PUBLIC_URL); the message goes to "
+    "BASE/twilio/inbound.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the reply.",
+)
+@clients_dir_option
+def test(
+    client_id: str,
+    message: str,
+    from_number: str | None,
+    base_url: str | None,
+    timeout: float,
+    clients_dir: Path | None,
+) -> None:
+    """Send MESSAGE to CLIENT's webhook as Twilio would (signed), then print the reply.
+
+    Reads the reply from HORIZON_DATABASE_URL: run it with the webhook's database. Exits 1
+    on a timeout, a refused request, an unknown client or a reply that is not the
+    assistant's (a fallback, a limit notice, none).
+    """
+    from horizon.config.loader import load_fleet
+    from horizon.ops.probe import (
+        TEST_NUMBER,
+        ProbeError,
+        await_reply,
+        find_client,
+        inbound_form,
+        new_message_sid,
+        post_signed,
+    )
+    from horizon.queries.database import StoreUnavailable, open_existing_store
+    from horizon.queries.masking import NumberError, normalise_number
+
+    settings = Settings()
+    try:
+        user = normalise_number(from_number) if from_number else TEST_NUMBER
+    except NumberError as error:
+        raise click.ClickException(f"--from: {error}") from None
+    try:
+        client = find_client(load_fleet(resolve_clients_dir(clients_dir)), client_id)
+        token = settings.require("twilio_auth_token", "to sign the message as Twilio would")
+        account = settings.require("twilio_account_sid", "for the message's AccountSid")
+        base = base_url or settings.require("public_url", "as the webhook's URL (or pass --url)")
+        store = open_existing_store(settings.database_url)
+    except (ProbeError, StoreUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+    sid = new_message_sid()
+    form = inbound_form(account, client, user, message, sid)
+    try:
+        sent_at = time.monotonic()
+        post_signed(base.rstrip("/"), settings.public_url or base.rstrip("/"), form, token)
+        click.echo(f"Sent {sid} to {client.id} ({client.number}) from {user}: {message}")
+        result = await_reply(store, sid, timeout, sent_at)
+    except ProbeError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+    _print(result)
+    if not result.ok:
+        click.echo(f"Error: {result.problem}", err=True)
+        sys.exit(1)
+
+
+def _print(result) -> None:
+    count = len(result.parts)
+    noun = "part" if count == 1 else "parts"
+    click.echo(
+        f"Reply ({result.kind or result.status}, {count} {noun}) after {result.latency:.2f} s "
+        f"(stored → sent; {result.round_trip:.2f} s round trip):"
+    )
+    for part in result.parts:
+        status = f"{part.status} {part.error}" if part.error else part.status
+        click.echo(f"  [{status}] {part.body}")
