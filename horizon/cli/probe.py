@@ -11,6 +11,9 @@ import click
 from horizon.cli.config import clients_dir_option, resolve_clients_dir
 from horizon.settings import Settings
 
+# Twilio's error for a WhatsApp reply outside the 24-hour customer service window.
+OUTSIDE_WINDOW = "63016"
+
 
 @click.command(name="test")
 @click.argument("client_id", metavar="CLIENT")
@@ -104,3 +107,9 @@ def _print(result) -> None:
     for part in result.parts:
         status = f"{part.status} {part.error}" if part.error else part.status
         click.echo(f"  [{status}] {part.body}")
+    if any(part.error == OUTSIDE_WINDOW for part in result.parts):
+        click.echo(
+            f"Twilio could not deliver it ({OUTSIDE_WINDOW}): the number has not written to "
+            "this WhatsApp sender in the last 24 hours, as with the default test number. To "
+            "receive replies, write to the bot from your phone, then pass --from YOUR_NUMBER."
+        )
