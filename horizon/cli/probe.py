@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -55,36 +54,19 @@ def test(
     assistant's (a fallback, a limit notice, none).
     """
     from horizon.config.loader import load_fleet
-    from horizon.ops.probe import (
-        TEST_NUMBER,
-        ProbeError,
-        await_reply,
-        find_client,
-        inbound_form,
-        new_message_sid,
-        post_signed,
-    )
+    from horizon.ops.probe import ProbeError, Target, await_reply, find_client, send_probe
     from horizon.queries.database import StoreUnavailable, open_existing_store
-    from horizon.queries.masking import NumberError, normalise_number
 
     settings = Settings()
-    try:
-        user = normalise_number(from_number) if from_number else TEST_NUMBER
-    except NumberError as error:
-        raise click.ClickException(f"--from: {error}") from None
+    user = _user(from_number)
     try:
         client = find_client(load_fleet(resolve_clients_dir(clients_dir)), client_id)
-        token = settings.require("twilio_auth_token", "to sign the message as Twilio would")
-        account = settings.require("twilio_account_sid", "for the message's AccountSid")
-        base = base_url or settings.require("public_url", "as the webhook's URL (or pass --url)")
+        target = Target.from_settings(settings, base_url)
         store = open_existing_store(settings.database_url)
     except (ProbeError, StoreUnavailable) as error:
         raise click.ClickException(str(error)) from None
-    sid = new_message_sid()
-    form = inbound_form(account, client, user, message, sid)
     try:
-        sent_at = time.monotonic()
-        post_signed(base.rstrip("/"), settings.public_url or base.rstrip("/"), form, token)
+        sid, sent_at = send_probe(target, client, user, message)
         click.echo(f"Sent {sid} to {client.id} ({client.number}) from {user}: {message}")
         result = await_reply(store, sid, timeout, sent_at)
     except ProbeError as error:
@@ -95,6 +77,16 @@ def test(
     if not result.ok:
         click.echo(f"Error: {result.problem}", err=True)
         sys.exit(1)
+
+
+def _user(from_number: str | None) -> str:
+    from horizon.ops.probe import TEST_NUMBER
+    from horizon.queries.masking import NumberError, normalise_number
+
+    try:
+        return normalise_number(from_number) if from_number else TEST_NUMBER
+    except NumberError as error:
+        raise click.ClickException(f"--from: {error}") from None
 
 
 def _print(result) -> None:

@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from horizon.config.client import Client
 from horizon.config.loader import LoadResult
 from horizon.endpoints import inbound_url
+from horizon.settings import Settings
 from horizon.store.schema import work
 from horizon.store.store import Store
 
@@ -124,6 +125,39 @@ def inbound_form(account_sid: str, client: Client, user: str, body: str, sid: st
             "ReferralNumMedia": "0",
         }
     return form
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the message goes (`base_url`), and what its signature is for: the URL the
+    webhook checks signatures against (`signed_base`), with the account's credentials."""
+
+    base_url: str
+    signed_base: str
+    account_sid: str
+    auth_token: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings, base_url: str | None = None) -> Target:
+        """`base_url`, or HORIZON_PUBLIC_URL; the signature is for HORIZON_PUBLIC_URL when
+        set (a replica reached by another URL checks against it), else for `base_url`."""
+        base = base_url or settings.require("public_url", "as the webhook's URL (or pass --url)")
+        base = base.rstrip("/")
+        return cls(
+            base_url=base,
+            signed_base=settings.public_url or base,
+            account_sid=settings.require("twilio_account_sid", "for the message's AccountSid"),
+            auth_token=settings.require("twilio_auth_token", "to sign it as Twilio would"),
+        )
+
+
+def send_probe(target: Target, client: Client, user: str, body: str) -> tuple[str, float]:
+    """Post `body` from `user` to `client`'s number; its MessageSid and when it was sent."""
+    sid = new_message_sid()
+    form = inbound_form(target.account_sid, client, user, body, sid)
+    sent_at = time.monotonic()
+    post_signed(target.base_url, target.signed_base, form, target.auth_token)
+    return sid, sent_at
 
 
 def post_signed(
