@@ -27,6 +27,9 @@ COMMANDS: dict[str, str] = {
     "adopt": "horizon.cli.reconcile:adopt",
     "demo": "horizon.cli.demo:demo",
     "check": "horizon.cli.check:check",
+    "clients": "horizon.cli.stats:clients",
+    "stats": "horizon.cli.stats:stats",
+    "usage": "horizon.cli.stats:usage",
 }
 
 

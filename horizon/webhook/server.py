@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
+from horizon.config.prices import PriceFileError, load_prices
 from horizon.endpoints import status_url
 from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
@@ -92,6 +93,10 @@ def build_webhook(
     loaded = load_fleet(settings.clients_dir)
     if loaded.errors:
         raise InvalidConfig(sorted(loaded.errors))
+    try:  # the budget guard prices with the table the operator's figures cite
+        prices = load_prices(settings.prices_file)
+    except PriceFileError as error:
+        raise StartupError(str(error)) from None
     metrics = Metrics()
     live_config = LiveConfig(loaded.fleet, settings.clients_dir, metrics)
     public_url = settings.require("public_url", "to check signatures and receive callbacks")
@@ -104,7 +109,9 @@ def build_webhook(
     list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
     model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)
     outbox = OutboxPolicy(settings.reply_deadline, options.outbox_backoff)
-    turns = TurnRunner(store, lambda: live_config.fleet, model, messenger, metrics, outbox=outbox)
+    turns = TurnRunner(
+        store, lambda: live_config.fleet, model, messenger, metrics, outbox=outbox, prices=prices
+    )
     worker = ReplyWorker(store, turns, metrics, options)
     # The worker's HTTP clients are used, and so closed, on the worker's own loop.
     runner = WorkerThread(worker, on_stop=[messenger.close, openai.close])
