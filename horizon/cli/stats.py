@@ -58,7 +58,7 @@ def _context(clients_dir) -> Iterator[tuple]:
     """Settings, the valid clients (errors warned about), the price table and the store."""
     from horizon.config.loader import load_fleet
     from horizon.config.prices import PriceFileError, load_prices
-    from horizon.webhook.server import StartupError, open_store
+    from horizon.store.opening import StoreUnavailable, open_writable_store
 
     settings = Settings()
     loaded = load_fleet(resolve_clients_dir(clients_dir))
@@ -70,8 +70,8 @@ def _context(clients_dir) -> Iterator[tuple]:
         )
     try:
         prices = load_prices(settings.prices_file)
-        store = open_store(settings.database_url)
-    except (PriceFileError, StartupError) as error:
+        store = open_writable_store(settings.database_url)
+    except (PriceFileError, StoreUnavailable) as error:
         raise click.ClickException(str(error)) from None
     try:
         yield settings, loaded.fleet, prices, store
