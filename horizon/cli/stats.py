@@ -18,7 +18,10 @@ from horizon.settings import Settings
 
 
 def _money(value: float | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
+    if value is None:
+        return ""
+    # A new client's month is fractions of a cent: show them rather than $0.00.
+    return f"${value:,.4f}" if 0 < abs(value) < 1 else f"${value:,.2f}"
 
 
 def _count(value: int | None) -> str:
@@ -30,7 +33,9 @@ def _seconds(value: float | None) -> str:
 
 
 def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.0%}"
+    if value is None:
+        return ""
+    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
 
 
 def _when(value: float | None) -> str:

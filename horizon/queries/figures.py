@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, case, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql
 
 from horizon.config.prices import PriceTable
 from horizon.queries.window import Window
@@ -125,20 +126,13 @@ def reply_latencies(
 ) -> dict[str, dict[int, float]]:
     """p50/p95/p99 of answered_at - created_at of each client's answered inbound messages.
 
-    Nearest rank (the value at rank ceil(p·n) in latency order), which is what PostgreSQL's
-    percentile_disc computes; written with window functions so SQLite (which has no
-    percentile aggregate) and PostgreSQL give the same figure from the same statement.
+    Nearest rank: the value at rank ceil(p·n) in latency order. PostgreSQL has it as
+    percentile_disc; SQLite has no percentile aggregate, so there the rank is taken with
+    window functions. Both give the same figure for the same rows.
     """
     latency = messages.c.answered_at - messages.c.created_at
-    ranked = _only(
-        select(
-            messages.c.client_id.label("client_id"),
-            latency.label("latency"),
-            func.row_number()
-            .over(partition_by=messages.c.client_id, order_by=latency)
-            .label("rank"),
-            func.count().over(partition_by=messages.c.client_id).label("n"),
-        ).where(
+    answered = _only(
+        select().where(
             _in(messages.c.created_at, window),
             messages.c.direction == "inbound",
             messages.c.answered_at.is_not(None),
@@ -146,6 +140,22 @@ def reply_latencies(
         ),
         messages.c.client_id,
         client_ids,
+    )
+    if connection.dialect.name == "postgresql":
+        # One ordered-set aggregate for the three percentiles: one sort per client.
+        fractions = postgresql.array([literal(p / 100) for p in PERCENTILES])
+        picks = func.percentile_disc(fractions).within_group(latency)
+        query = answered.add_columns(messages.c.client_id, picks).group_by(messages.c.client_id)
+        return {
+            client_id: {p: float(v) for p, v in zip(PERCENTILES, values, strict=True)}
+            for client_id, values in connection.execute(query)
+        }
+    # SQLite: the rank of each latency within its client, and the client's count.
+    ranked = answered.add_columns(
+        messages.c.client_id.label("client_id"),
+        latency.label("latency"),
+        func.row_number().over(partition_by=messages.c.client_id, order_by=latency).label("rank"),
+        func.count().over(partition_by=messages.c.client_id).label("n"),
     ).subquery()
     picks = [
         func.max(case((ranked.c.rank == (ranked.c.n * p + 99) // 100, ranked.c.latency)))
