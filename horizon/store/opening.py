@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from horizon.store.schema import messages
 from horizon.store.store import Store
 
+# How SQLite ("readonly database") and PostgreSQL ("read-only transaction") say it.
 _READ_ONLY = re.compile(r"read-?only", re.IGNORECASE)
 
 

@@ -52,9 +52,6 @@ TWILIO_CONNECTIONS = 256
 OWN_FILES = 64
 
 
-# How SQLite ("readonly database") and PostgreSQL ("read-only transaction") say it.
-
-
 class StartupError(Exception):
     """`horizon serve` cannot start; the message says why in one line."""
 
