@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     keep_alive_timeout: float = Field(
         default=5.0, gt=0, validation_alias="HORIZON_KEEP_ALIVE_TIMEOUT"
     )
+    # A YAML or JSON file of prices in place of the built-in table (horizon/config/prices.py).
+    prices_file: str | None = Field(default=None, validation_alias="HORIZON_PRICES_FILE")
     reply_deadline: float = Field(
         default=DEFAULT_REPLY_DEADLINE, validation_alias="HORIZON_REPLY_DEADLINE"
     )

@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "check": "horizon.cli.check:check",
     "logs": "horizon.cli.logs:logs",
     "test": "horizon.cli.probe:test",
+    "clients": "horizon.cli.stats:clients",
+    "stats": "horizon.cli.stats:stats",
+    "usage": "horizon.cli.stats:usage",
 }
 
 

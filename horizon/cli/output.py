@@ -61,7 +61,11 @@ def console(stderr: bool = False):
     """A rich console for stdout (or stderr); colour only on a terminal."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        # Piped, rich would fold a wide table into 80 columns: keep one row a line.
+        out.width = 1000
+    return out
 
 
 def emit(

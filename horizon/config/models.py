@@ -101,14 +101,15 @@ _SHUT_DOWN_ON = {name: day for day, names in SHUT_DOWN.items() for name in names
 _SNAPSHOT = re.compile(r"^(?P<family>.+?)-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
 
 
-def _family_name(model: str) -> str:
+def family_name(model: str) -> str:
+    """The family a model id belongs to: `gpt-5.4-mini-2026-03-17` is `gpt-5.4-mini`."""
     match = _SNAPSHOT.match(model)
     return match["family"] if match else model
 
 
 def family_of(model: str) -> ModelFamily | None:
     """The family of a model id, dated snapshots included; None for a model not in the table."""
-    return _BY_NAME.get(_family_name(model))
+    return _BY_NAME.get(family_name(model))
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def check_parameters(
     model: str, effort: str | None, temperature: float | None
 ) -> list[ParameterProblem]:
     """What is wrong with this combination of model, reasoning effort and temperature."""
-    shut_down = _SHUT_DOWN_ON.get(model) or _SHUT_DOWN_ON.get(_family_name(model))
+    shut_down = _SHUT_DOWN_ON.get(model) or _SHUT_DOWN_ON.get(family_name(model))
     if shut_down:
         message = f"OpenAI shut {model} down on {shut_down}; choose another model"
         return [ParameterProblem("model", message)]

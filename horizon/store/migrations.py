@@ -97,6 +97,17 @@ def _monthly_usage(connection: Connection) -> None:
     connection.execute(insert(schema.monthly_usage).from_select(columns, counted))
 
 
+FIGURES_INDEXES = ("ix_messages_client_time_figures", "ix_turns_client_time_figures")
+
+
+def _figures_indexes(connection: Connection) -> None:
+    """The covering indexes of the operations figures (`horizon stats`, `clients`)."""
+    for table in (schema.messages, schema.turns):
+        for index in table.indexes:
+            if index.name in FIGURES_INDEXES:
+                index.create(connection, checkfirst=True)
+
+
 def _log_indexes(connection: Connection) -> None:
     for name in ("ix_messages_time", "ix_messages_user_time"):
         _index(schema.messages, name).create(connection, checkfirst=True)
@@ -117,6 +128,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "claims with an owner and a lease", _work_claims),
     Migration(5, "the reply outbox: send failures per turn", _turn_send_failures),
     Migration(6, "token usage per client, month and model", _monthly_usage),
+    Migration(7, "covering indexes for the per-client figures", _figures_indexes),
     Migration(8, "indexes for the conversation log by time and by user", _log_indexes),
 )
 

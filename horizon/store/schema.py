@@ -50,6 +50,19 @@ Index("ix_messages_client_time", messages.c.client_id, messages.c.created_at)
 # `horizon logs` across every client: a window of time, or one user's messages anywhere.
 Index("ix_messages_time", messages.c.created_at)
 Index("ix_messages_user_time", messages.c.user_number, messages.c.created_at)
+# `horizon stats` and `horizon clients` read a month of every client's messages: with every
+# column their aggregates need in the index, they read the index alone, client by client
+# in time order (horizon/queries/figures.py; bench/ops.py prints the plans).
+Index(
+    "ix_messages_client_time_figures",
+    messages.c.client_id,
+    messages.c.created_at,
+    messages.c.direction,
+    messages.c.channel,
+    messages.c.status,
+    messages.c.user_number,
+    messages.c.answered_at,
+)
 
 # One turn answers one or more inbound messages of a (client, user) pair.
 turns = Table(
@@ -76,6 +89,15 @@ turns = Table(
 )
 Index("ix_turns_client_time", turns.c.client_id, turns.c.started_at)
 Index("ix_turns_pair_kind", turns.c.client_id, turns.c.user_number, turns.c.kind)
+Index(  # the same for a month of turns: kinds, and tokens by model
+    "ix_turns_client_time_figures",
+    turns.c.client_id,
+    turns.c.started_at,
+    turns.c.kind,
+    turns.c.model,
+    turns.c.input_tokens,
+    turns.c.output_tokens,
+)
 
 # The work queue: inbound messages still to be answered, claimed by the turn answering them.
 work = Table(

@@ -10,23 +10,20 @@ import asyncio
 import functools
 import gc
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 
 import falcon.asgi
 import uvicorn
-from sqlalchemy import false, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from horizon.config.errors import ConfigError
 from horizon.config.loader import load_fleet
+from horizon.config.prices import PriceFileError, load_prices
 from horizon.endpoints import status_url
 from horizon.serving import ServerThread, bind, start_thread, url_of
 from horizon.settings import Settings
 from horizon.store.aio import AsyncStore
-from horizon.store.schema import messages
+from horizon.store.opening import StoreUnavailable, open_writable_store
 from horizon.store.store import Store
 from horizon.telemetry.metrics import Metrics
 from horizon.vendors.openai_sdk import async_openai_client, openai_client
@@ -53,10 +50,6 @@ WORKER_POLICY = RetryPolicy(attempts=8, base_delay=0.25, max_delay=8.0, budget=4
 # database, the knowledge listing's client, the event loops and the process itself.
 TWILIO_CONNECTIONS = 256
 OWN_FILES = 64
-
-
-# How SQLite ("readonly database") and PostgreSQL ("read-only transaction") say it.
-_READ_ONLY = re.compile(r"read-?only", re.IGNORECASE)
 
 
 class StartupError(Exception):
@@ -92,6 +85,10 @@ def build_webhook(
     loaded = load_fleet(settings.clients_dir)
     if loaded.errors:
         raise InvalidConfig(sorted(loaded.errors))
+    try:  # the budget guard prices with the table the operator's figures cite
+        prices = load_prices(settings.prices_file)
+    except PriceFileError as error:
+        raise StartupError(str(error)) from None
     metrics = Metrics()
     live_config = LiveConfig(loaded.fleet, settings.clients_dir, metrics)
     public_url = settings.require("public_url", "to check signatures and receive callbacks")
@@ -104,7 +101,9 @@ def build_webhook(
     list_knowledge = functools.partial(vector_store_ids, knowledge_client, WORKER_POLICY)
     model = AssistantModel(openai, store, WORKER_POLICY, list_knowledge)
     outbox = OutboxPolicy(settings.reply_deadline, options.outbox_backoff)
-    turns = TurnRunner(store, lambda: live_config.fleet, model, messenger, metrics, outbox=outbox)
+    turns = TurnRunner(
+        store, lambda: live_config.fleet, model, messenger, metrics, outbox=outbox, prices=prices
+    )
     worker = ReplyWorker(store, turns, metrics, options)
     # The worker's HTTP clients are used, and so closed, on the worker's own loop.
     runner = WorkerThread(worker, on_stop=[messenger.close, openai.close])
@@ -133,43 +132,11 @@ def build_webhook(
 
 
 def open_store(url: str) -> Store:
-    """The store at `url`, migrated and writable; else StartupError naming the setting.
-
-    A read-only database would otherwise start, report ready, and answer every message
-    503; so the start-up writes nothing but proves it could (an UPDATE of no rows still
-    takes the write lock in SQLite and needs write access in PostgreSQL).
-    """
+    """The store at `url`, migrated and writable; else StartupError naming the setting."""
     try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        raise StartupError("HORIZON_DATABASE_URL is not a database URL") from None
-    setting = f"HORIZON_DATABASE_URL ({shown})"
-    try:
-        store = Store.open(url)
-    except OSError as error:
-        raise StartupError(f"{setting}: cannot create {error.filename}: {error.strerror}") from None
-    except ImportError as error:
-        raise StartupError(f"{setting}: its driver is not installed ({error})") from None
-    except SQLAlchemyError as error:
-        cause = _cause(error)
-        problem = "is read-only" if _READ_ONLY.search(cause) else "cannot be opened"
-        raise StartupError(f"{setting}: the database {problem}: {cause}") from None
-    try:
-        with store.engine.begin() as connection:
-            connection.execute(update(messages).where(false()).values(status=messages.c.status))
-    except SQLAlchemyError as error:
-        store.close()
-        raise StartupError(f"{setting}: the database is read-only: {_cause(error)}") from None
-    return store
-
-
-def _cause(error: SQLAlchemyError) -> str:
-    """The driver's own message on one line, without SQLAlchemy's statement and link."""
-    cause = str(getattr(error, "orig", None) or error).split("\n(Background")[0]
-    cause = " ".join(cause.split())
-    if cause == "unable to open database file":  # SQLite's message for every such case
-        cause += " (does its folder exist, and may this user write there?)"
-    return cause
+        return open_writable_store(url)
+    except StoreUnavailable as error:
+        raise StartupError(str(error)) from None
 
 
 def server_for(webhook: Webhook, settings: Settings) -> uvicorn.Server:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
+from horizon.config.prices import DEFAULT_PRICES, PriceTable
 from horizon.store.aio import AsyncStore
 from horizon.store.records import Turn, Usage, WorkItem
 from horizon.telemetry.logs import log_event
@@ -55,9 +56,10 @@ class TurnRunner:
         metrics: Metrics,
         keywords: Keywords | None = None,
         outbox: OutboxPolicy | None = None,
+        prices: PriceTable = DEFAULT_PRICES,
     ) -> None:
         self.store, self.fleet, self.model, self.messenger = store, fleet, model, messenger
-        self.metrics = metrics
+        self.metrics, self.prices = metrics, prices
         self.keywords = keywords or Keywords()
         self.outbox = outbox or OutboxPolicy()
 
@@ -261,7 +263,8 @@ class TurnRunner:
         sent = await self.store.users.inbound_count_since(client.id, user, now - HOUR)
         if sent > client.limits.user_messages_per_hour:
             return "user_messages_per_hour"
-        spent = estimated_cost(await self.store.users.monthly_usage(client.id, now))
+        usage = await self.store.users.monthly_usage(client.id, now)
+        spent = estimated_cost(usage, self.prices)
         if spent >= client.limits.monthly_budget_usd:
             return "monthly_budget_usd"
         return None
