@@ -27,6 +27,10 @@ COMMANDS: dict[str, str] = {
     "adopt": "horizon.cli.reconcile:adopt",
     "demo": "horizon.cli.demo:demo",
     "check": "horizon.cli.check:check",
+    "backup": "horizon.cli.backup:backup",
+    "restore": "horizon.cli.backup:restore",
+    "forget": "horizon.cli.erasure:forget",
+    "purge": "horizon.cli.erasure:purge",
 }
 
 

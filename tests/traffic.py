@@ -1,0 +1,71 @@
+"""Real traffic for the operations tests: a webhook on a thread, answering through a sandbox.
+
+with serving(sandbox, clients_dir, database_url) as webhook:
+    converse(sandbox, webhook, [(ANA, ROMA, "hola"), (LUIS, SOL, "buenas")])
+    store = webhook.webhook.store.store
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+
+from horizon.config.loader import load_fleet
+from horizon.store import Store
+from horizon.store.backup_format import TABLES
+from horizon.webhook.server import RunningWebhook, start_in_thread
+from horizon.worker.reply_worker import WorkerOptions
+
+ANA, LUIS, EVA = "+34600000001", "+34600000002", "+34600000003"
+ROMA, SOL = "+34910000101", "+34910000102"
+
+
+@contextmanager
+def serving(sandbox, clients_dir: Path, database_url: str) -> Iterator[RunningWebhook]:
+    """A webhook on `database_url` that the sandbox's senders deliver to."""
+    settings = sandbox.settings(
+        HORIZON_CLIENTS_DIR=str(clients_dir), HORIZON_DATABASE_URL=database_url
+    )
+    running = start_in_thread(settings, options=WorkerOptions(coalesce_window=0.05))
+    numbers = [client.number for client in load_fleet(clients_dir).fleet]
+    sandbox.add_senders(numbers, f"{running.url}/twilio/inbound")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def answered(store: Store) -> tuple[int, bool]:
+    """Inbound messages stored, and whether every one has had its turn finish."""
+    inbound = store.find_messages(direction="inbound")
+    return len(inbound), all(m["status"] != "queued" for m in inbound)
+
+
+def converse(sandbox, webhook: RunningWebhook, exchanges, timeout: float = 20.0) -> None:
+    """Deliver each (from, to, body) and wait until all are answered and delivered."""
+    store = webhook.webhook.store.store
+    before = len(store.find_messages(direction="inbound"))
+    for user, business, body in exchanges:
+        sandbox.inbound(user, business, body)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        count, done = answered(store)
+        outbound = [m["status"] for m in store.find_messages(direction="outbound")]
+        if count == before + len(exchanges) and done and set(outbound) == {"delivered"}:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"traffic not answered within {timeout} s: {answered(store)}")
+
+
+def table_rows(store: Store) -> dict[str, list[dict]]:
+    """Every backed-up table's rows, in primary-key order."""
+    rows = {}
+    with store.engine.connect() as connection:
+        for table in TABLES:
+            query = select(table).order_by(*table.primary_key.columns)
+            rows[table.name] = [dict(row) for row in connection.execute(query).mappings()]
+    return rows
