@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from horizon.config.loader import load_fleet
 from horizon.store import Store
 from horizon.store.backup_format import TABLES
+from horizon.store.schema import messages, monthly_usage, turns
 from horizon.webhook.server import RunningWebhook, start_in_thread
 from horizon.worker.reply_worker import WorkerOptions
 
@@ -69,3 +70,36 @@ def table_rows(store: Store) -> dict[str, list[dict]]:
             query = select(table).order_by(*table.primary_key.columns)
             rows[table.name] = [dict(row) for row in connection.execute(query).mappings()]
     return rows
+
+
+def figures(store: Store) -> dict[str, tuple]:
+    """Per client: inbound, outbound, users, turns, tokens in/out, summed reply latency."""
+    inbound = messages.c.direction == "inbound"
+    latency = case((inbound, messages.c.answered_at - messages.c.created_at), else_=0)
+    by_messages = (
+        select(
+            messages.c.client_id,
+            func.sum(case((inbound, 1), else_=0)),
+            func.sum(case((inbound, 0), else_=1)),
+            func.count(func.distinct(messages.c.user_number)),
+            func.round(func.sum(latency) * 1000),
+        )
+        .group_by(messages.c.client_id)
+        .order_by(messages.c.client_id)
+    )
+    by_turns = select(
+        turns.c.client_id,
+        func.count(),
+        func.sum(turns.c.input_tokens),
+        func.sum(turns.c.output_tokens),
+    ).group_by(turns.c.client_id)
+    usage = select(monthly_usage.c.client_id, func.sum(monthly_usage.c.input_tokens)).group_by(
+        monthly_usage.c.client_id
+    )
+    with store.engine.connect() as connection:
+        result = {row[0]: tuple(int(v) for v in row[1:]) for row in connection.execute(by_messages)}
+        for client, count, tokens_in, tokens_out in connection.execute(by_turns):
+            result[client] += (int(count), int(tokens_in), int(tokens_out))
+        for client, tokens_in in connection.execute(usage):
+            result[client] += (int(tokens_in),)
+    return result

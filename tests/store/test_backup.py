@@ -6,73 +6,10 @@ SQLite and PostgreSQL, in both directions; restoring twice changes nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from sqlalchemy import case, func, select
-
 from horizon.store import InboundMessage, Store
 from horizon.store.backup import write_backup
 from horizon.store.restore import restore_backup, verify_backup
-from horizon.store.schema import messages, monthly_usage, turns
-from tests.traffic import ANA, EVA, LUIS, ROMA, SOL, converse, serving, table_rows
-from tests.webhook.conftest import write_clients
-
-TRAFFIC = [
-    (ANA, ROMA, "¿Tenéis mesa para dos?"),
-    (LUIS, ROMA, "¿Hasta qué hora abrís?"),
-    (ANA, SOL, "¿Tenéis ibuprofeno?"),
-    (EVA, SOL, "Hola"),
-    (EVA, ROMA, "STOP"),
-]
-
-
-def figures(store: Store) -> dict[str, tuple]:
-    """Per client: inbound, outbound, users, turns, tokens in/out, summed reply latency."""
-    inbound = messages.c.direction == "inbound"
-    latency = case((inbound, messages.c.answered_at - messages.c.created_at), else_=0)
-    by_messages = (
-        select(
-            messages.c.client_id,
-            func.sum(case((inbound, 1), else_=0)),
-            func.sum(case((inbound, 0), else_=1)),
-            func.count(func.distinct(messages.c.user_number)),
-            func.round(func.sum(latency) * 1000),
-        )
-        .group_by(messages.c.client_id)
-        .order_by(messages.c.client_id)
-    )
-    by_turns = select(
-        turns.c.client_id,
-        func.count(),
-        func.sum(turns.c.input_tokens),
-        func.sum(turns.c.output_tokens),
-    ).group_by(turns.c.client_id)
-    usage = select(monthly_usage.c.client_id, func.sum(monthly_usage.c.input_tokens)).group_by(
-        monthly_usage.c.client_id
-    )
-    with store.engine.connect() as connection:
-        result = {row[0]: tuple(int(v) for v in row[1:]) for row in connection.execute(by_messages)}
-        for client, count, tokens_in, tokens_out in connection.execute(by_turns):
-            result[client] += (int(count), int(tokens_in), int(tokens_out))
-        for client, tokens_in in connection.execute(usage):
-            result[client] += (int(tokens_in),)
-    return result
-
-
-@pytest.fixture(scope="module")
-def traffic_backup(tmp_path_factory, _shared_sandbox) -> tuple[Path, dict, dict]:
-    """A backup of a SQLite store the webhook wrote answering TRAFFIC, its rows and figures."""
-    sandbox = _shared_sandbox
-    sandbox.reset()
-    folder = tmp_path_factory.mktemp("traffic")
-    clients_dir = write_clients(folder / "clients")
-    with serving(sandbox, clients_dir, f"sqlite:///{folder}/source.db") as webhook:
-        converse(sandbox, webhook, TRAFFIC)
-        store = webhook.webhook.store.store
-        path = folder / "horizon-backup.jsonl.gz"
-        write_backup(store, path)
-        return path, table_rows(store), figures(store)
+from tests.traffic import LUIS, SOL, figures, table_rows
 
 
 def test_traffic_covers_every_table(traffic_backup):
