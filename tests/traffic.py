@@ -82,7 +82,7 @@ def figures(store: Store) -> dict[str, tuple]:
             func.sum(case((inbound, 1), else_=0)),
             func.sum(case((inbound, 0), else_=1)),
             func.count(func.distinct(messages.c.user_number)),
-            func.round(func.sum(latency) * 1000),
+            func.round(func.coalesce(func.sum(latency), 0) * 1000),
         )
         .group_by(messages.c.client_id)
         .order_by(messages.c.client_id)

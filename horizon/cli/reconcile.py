@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import NoReturn
 import click
 
 from horizon.cli.config import clients_dir_option, resolve_clients_dir
+from horizon.cli.output import Progress, progress
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
-from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, apply_plan
+from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, Outcome, apply_plan
 from horizon.reconcile.provider import Provider
 from horizon.reconcile.redact import redact
 from horizon.reconcile.resources import Plan
@@ -192,27 +194,38 @@ def reconcile(
         if output == "text" or not plan.to_apply:
             click.echo(render(plan, output))
 
+    # The bar starts once the plan is confirmed and ends before the report is printed.
+    bars = contextlib.ExitStack()
+    applying: list[Progress] = []
+
     def ask(plan: Plan) -> bool:
         if output != "text" and not yes:
             click.echo(render(plan, "text"), err=True)  # something to read before answering
         confirm("Apply these changes?", yes)
         click.echo(f"Applying {len(plan.to_apply)} changes, {parallelism} at a time…", err=True)
+        applying.append(bars.enter_context(progress(len(plan.to_apply), "Applying")))
         return True
 
+    def applied(_outcome: Outcome) -> None:
+        for bar in applying:
+            bar.advance()
+
     try:
-        result = run(
-            session.fleet,
-            session.providers,
-            clients=clients or None,
-            prune=prune,
-            deleting=deleting,
-            parallelism=parallelism,
-            secrets=session.secrets,
-            account=account_identity(session.settings),
-            database_url=session.settings.database_url,
-            on_plan=show,
-            confirm=ask,
-        )
+        with bars:
+            result = run(
+                session.fleet,
+                session.providers,
+                clients=clients or None,
+                prune=prune,
+                deleting=deleting,
+                parallelism=parallelism,
+                secrets=session.secrets,
+                account=account_identity(session.settings),
+                database_url=session.settings.database_url,
+                on_plan=show,
+                confirm=ask,
+                on_outcome=applied,
+            )
     except LockError as error:
         fail(str(error))
     except VendorError as error:
