@@ -76,7 +76,7 @@ def restore(file: Path) -> None:
     store = open_store(must_exist=False)
     try:
         with progress(header.total, "Restoring") as bar:
-            report = restore_backup(store, file, bar)
+            report = restore_backup(store, file, bar, verified=header)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -14,7 +14,6 @@ OpenAI keeps them).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -89,7 +88,6 @@ def forget_user(
     number: str,
     client_id: str | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
-    on_conversation: Callable[[str], None] | None = None,
 ) -> ForgetReport:
     """Delete `number`'s OpenAI conversations, then its rows (of `client_id`, or all).
 
@@ -107,8 +105,6 @@ def forget_user(
                 if not _not_found(error):
                     raise
                 gone.append(conversation_id)
-            if on_conversation is not None:
-                on_conversation(conversation_id)
     except VendorError as error:
         raise ForgetError(
             f"OpenAI did not delete the user's conversations ({error}); nothing was deleted "

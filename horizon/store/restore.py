@@ -120,20 +120,23 @@ def verify_backup(path: Path, sink: ProgressSink | None = None) -> Header:
 
 
 def restore_backup(
-    store: Store,
-    path: Path,
-    sink: ProgressSink | None = None,
-    checking: ProgressSink | None = None,
+    store: Store, path: Path, sink: ProgressSink | None = None, verified: Header | None = None
 ) -> RestoreReport:
-    """Verify `path` (`checking` sees it), then write it into `store` in one transaction."""
-    verify_backup(path, checking)
+    """Write the backup at `path` into `store` in one transaction.
+
+    `verified` is what `verify_backup(path)` returned, when the caller has just checked the
+    file (to show its own progress); without it the file is verified here first. Either
+    way the rows are checked again as they are written, and the checksum before commit.
+    """
+    if verified is None:
+        verify_backup(path)
     reader = _Reader(path)
     report = RestoreReport()
     with store.engine.begin() as connection:
         _lock(connection)
         for table, rows in batches(reader.rows(sink or NoProgress())):
             _write(connection, table, rows, report)
-        # The file was checked above; read again, it must still be the same file.
+        # The file was checked before; read again, it must still be the same file.
         reader.check_totals()
         if connection.dialect.name == "postgresql":
             _continue_sequences(connection)
