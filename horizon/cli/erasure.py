@@ -39,9 +39,12 @@ def forget(number: str, client_id: str | None) -> None:
     click.echo(f"Forgot {report.number}{scope}:")
     for table, count in report.rows.items():
         click.echo(f"  {table}: {count} rows deleted")
-    click.echo(f"  OpenAI conversations: {len(report.conversations_deleted)} deleted", nl=False)
-    gone = len(report.conversations_gone)
-    click.echo(f", {gone} already gone" if gone else "")
+    for what, deleted, gone in (
+        ("conversations", report.conversations_deleted, report.conversations_gone),
+        ("stored responses", report.responses_deleted, report.responses_gone),
+    ):
+        already = f", {len(gone)} already gone" if gone else ""
+        click.echo(f"  OpenAI {what}: {len(deleted)} deleted{already}")
     click.echo(
         "monthly_usage keeps per-client token totals, which name no user: nothing to erase there."
     )

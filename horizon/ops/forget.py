@@ -8,7 +8,8 @@ Then every row of the user goes in one transaction: all of them, or none.
 Which conversations: the pair's current one (`conversations`), and those the user's stored
 responses belong to (a conversation is renewed after `memory_days` of silence; the store
 keeps only the newest id, OpenAI's stored responses name the older ones for as long as
-OpenAI keeps them).
+OpenAI keeps them). The responses themselves go too: the worker lets the Responses API
+store them (its default), and each holds the user's words and the reply.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class ForgetReport:
     rows: dict[str, int]  # rows deleted per table
     conversations_deleted: tuple[str, ...]  # deleted now at OpenAI
     conversations_gone: tuple[str, ...]  # already gone at OpenAI (404)
+    responses_deleted: tuple[str, ...]  # stored responses deleted now
+    responses_gone: tuple[str, ...]  # no longer stored (expired, or deleted before)
 
 
 def _not_found(error: VendorError) -> bool:
@@ -62,24 +65,28 @@ def _not_found(error: VendorError) -> bool:
 
 
 def _conversation_of(openai, response_id: str, policy: RetryPolicy) -> str | None:
+    """The conversation a stored response belongs to ("" if none); None once it is gone."""
     try:
         response = vendor_call(lambda: openai.responses.retrieve(response_id), policy)
     except VendorError as error:
         if _not_found(error):
-            return None  # expired at OpenAI: it names no conversation any more
+            return None  # expired or deleted at OpenAI: it names no conversation any more
         raise
-    conversation = getattr(response, "conversation", None)
-    return getattr(conversation, "id", None)
+    return getattr(getattr(response, "conversation", None), "id", None) or ""
 
 
-def _conversations(store: Store, openai, number: str, client_id: str | None, policy) -> list[str]:
-    traces = user_traces(store, number, client_id)
-    found = list(traces.conversation_ids)
-    for response_id in traces.response_ids:
-        conversation_id = _conversation_of(openai, response_id, policy)
-        if conversation_id and conversation_id not in found:
-            found.append(conversation_id)
-    return found
+def _delete_all(delete, ids, policy: RetryPolicy) -> tuple[list[str], list[str]]:
+    """Delete each id with `delete(id)`: (deleted now, already gone)."""
+    deleted, gone = [], []
+    for one in ids:
+        try:
+            vendor_call(lambda one=one: delete(one), policy)
+            deleted.append(one)
+        except VendorError as error:
+            if not _not_found(error):
+                raise
+            gone.append(one)
+    return deleted, gone
 
 
 def forget_user(
@@ -89,26 +96,37 @@ def forget_user(
     client_id: str | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> ForgetReport:
-    """Delete `number`'s OpenAI conversations, then its rows (of `client_id`, or all).
+    """Delete `number`'s OpenAI conversations and stored responses, then its rows (of
+    `client_id`, or all).
 
     `openai` is an `openai.OpenAI` client. Raises ForgetError, with the store untouched,
-    when OpenAI will not delete a conversation.
+    when OpenAI will not delete something. Conversations go before responses: the stored
+    responses are how a later run finds the older conversations.
     """
     number = normalise_number(number)
-    deleted, gone = [], []
+    traces = user_traces(store, number, client_id)
     try:
-        for conversation_id in _conversations(store, openai, number, client_id, policy):
-            try:
-                vendor_call(lambda c=conversation_id: openai.conversations.delete(c), policy)
-                deleted.append(conversation_id)
-            except VendorError as error:
-                if not _not_found(error):
-                    raise
-                gone.append(conversation_id)
+        conversations = list(traces.conversation_ids)
+        stored, expired = [], []
+        for response_id in traces.response_ids:
+            conversation_id = _conversation_of(openai, response_id, policy)
+            (expired if conversation_id is None else stored).append(response_id)
+            if conversation_id and conversation_id not in conversations:
+                conversations.append(conversation_id)
+        deleted, gone = _delete_all(openai.conversations.delete, conversations, policy)
+        responses, responses_gone = _delete_all(openai.responses.delete, stored, policy)
     except VendorError as error:
         raise ForgetError(
-            f"OpenAI did not delete the user's conversations ({error}); nothing was deleted "
-            "from the store: run `horizon forget` again"
+            f"OpenAI did not delete the user's data ({error}); nothing was deleted from the "
+            "store: run `horizon forget` again"
         ) from None
     rows = erase_user(store, number, client_id)
-    return ForgetReport(number, client_id, rows, tuple(deleted), tuple(gone))
+    return ForgetReport(
+        number,
+        client_id,
+        rows,
+        tuple(deleted),
+        tuple(gone),
+        tuple(responses),
+        tuple(expired + responses_gone),
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import String, Text, or_, select
 
 from horizon.cli import main
 from horizon.ops.forget import ForgetError, forget_user
-from horizon.store.schema import metadata
+from horizon.store.schema import metadata, turns
 from horizon.vendors.retry import RetryPolicy
 from tests.traffic import ANA, LUIS, ROMA, SOL, converse, serving
 from tests.webhook.conftest import write_clients
@@ -63,6 +63,8 @@ def test_forget_leaves_no_row_with_the_number_and_no_conversation_at_openai(sand
     store = webhook.webhook.store.store
     anas = [conversation_of(store, client, ANA) for client in ("pizzeria-roma", "farmacia-sol")]
     luis = conversation_of(store, "pizzeria-roma", LUIS)
+    responses = response_ids(store, ANA)
+    assert len(responses) == 2  # one per answered question; STOP is answered without the model
     before = rows_naming(store, ANA)
     assert set(before) >= {"messages", "turns", "work", "conversations", "opt_outs"}
     luis_rows = rows_naming(store, LUIS)
@@ -76,8 +78,27 @@ def test_forget_leaves_no_row_with_the_number_and_no_conversation_at_openai(sand
     assert exists(sandbox, luis)
     assert f"Forgot {ANA} (every client):" in result.output
     assert f"messages: {before['messages']} rows deleted" in result.output
-    assert "OpenAI conversations: 2 deleted" in result.output
+    assert "OpenAI conversations: 2 deleted\n" in result.output
+    assert "OpenAI stored responses: 2 deleted\n" in result.output
+    assert [stored(sandbox, r) for r in responses] == [False, False]
+    assert all(stored(sandbox, r) for r in response_ids(store, LUIS))
     assert "monthly_usage keeps per-client token totals" in result.output
+
+
+def response_ids(store, number: str) -> list[str]:
+    with store.engine.connect() as connection:
+        query = select(turns.c.response_id).where(
+            turns.c.user_number == number, turns.c.response_id.is_not(None)
+        )
+        return list(connection.execute(query).scalars())
+
+
+def stored(sandbox, response_id: str) -> bool:
+    try:
+        sandbox.openai().responses.retrieve(response_id)
+    except openai.NotFoundError:
+        return False
+    return True
 
 
 def test_forget_with_a_client_keeps_the_users_other_clients(sandbox, served):
@@ -102,7 +123,7 @@ def test_a_conversation_already_gone_at_openai_counts_as_deleted(sandbox, served
     result = CliRunner().invoke(main, ["forget", ANA], env=env)
 
     assert result.exit_code == 0, result.output
-    assert "OpenAI conversations: 1 deleted, 1 already gone" in result.output
+    assert "OpenAI conversations: 1 deleted, 1 already gone\n" in result.output
     assert rows_naming(webhook.webhook.store.store, ANA) == {}
 
 
@@ -117,7 +138,7 @@ def test_when_openai_refuses_nothing_is_deleted_from_the_store(sandbox, served):
         forget_user(store, sandbox.openai(max_retries=0), ANA, policy=policy)
 
     sandbox.faults(fail_rate=0.0)
-    assert "OpenAI did not delete the user's conversations (openai HTTP 503" in str(refused.value)
+    assert "OpenAI did not delete the user's data (openai HTTP 503" in str(refused.value)
     assert "nothing was deleted from the store" in str(refused.value)
     assert rows_naming(store, ANA) == before
     assert forget_user(store, sandbox.openai(), ANA).conversations_deleted  # a re-run finishes
