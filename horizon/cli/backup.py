@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from horizon.cli.output import progress
 from horizon.settings import Settings
+from horizon.store import Store
 from horizon.store.backup_format import BackupError
 
 
-def open_store(must_exist: bool = True):
-    """The store HORIZON_DATABASE_URL names; a one-line error when it cannot be opened."""
+@contextmanager
+def opened_store(must_exist: bool = True, failing: str = "") -> Iterator[Store]:
+    """The store HORIZON_DATABASE_URL names, closed afterwards; a database error, opening
+    it or later, is one line (`failing` says what it means for the user's data)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
-
-    from horizon.store import Store
 
     url = Settings().database_url
     parsed = make_url(url)
@@ -26,10 +29,21 @@ def open_store(must_exist: bool = True):
     if must_exist and on_disk and not Path(database).exists():
         raise click.ClickException(f"no database at {shown} (HORIZON_DATABASE_URL)")
     try:
-        return Store.open(url)
+        store = Store.open(url)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise click.ClickException(f"cannot open the database {shown}: {reason}") from None
+        raise click.ClickException(f"cannot open the database {shown}: {_reason(error)}") from None
+    try:
+        yield store
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"the database {shown} failed: {_reason(error)}{failing}"
+        ) from None
+    finally:
+        store.close()
+
+
+def _reason(error: Exception) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -45,14 +59,11 @@ def backup(file: Path) -> None:
     """
     from horizon.store.backup import write_backup
 
-    store = open_store()
     try:
-        with progress(None, "Backing up") as bar:
+        with opened_store() as store, progress(None, "Backing up") as bar:
             header = write_backup(store, file, bar)
     except OSError as error:
         raise click.ClickException(f"{file}: {error.strerror or error}") from None
-    finally:
-        store.close()
     click.echo(f"Backed up {_counts(header.counts)} to {file}")
     click.echo(f"schema version {header.schema_version}, sha256 {header.sha256}")
 
@@ -73,14 +84,14 @@ def restore(file: Path) -> None:
             header = verify_backup(file, bar)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    store = open_store(must_exist=False)
     try:
-        with progress(header.total, "Restoring") as bar:
+        with (
+            opened_store(must_exist=False, failing="; nothing was restored") as store,
+            progress(header.total, "Restoring") as bar,
+        ):
             report = restore_backup(store, file, bar, verified=header)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        store.close()
     click.echo(f"Restored {_counts(dict(report.inserted)) or 'no new rows'} from {file}")
     if report.unchanged:
         click.echo(f"Already there, unchanged: {_counts(dict(report.unchanged))}")

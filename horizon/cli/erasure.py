@@ -6,7 +6,7 @@ import time
 
 import click
 
-from horizon.cli.backup import open_store
+from horizon.cli.backup import opened_store
 from horizon.cli.output import progress
 from horizon.settings import Settings
 
@@ -28,13 +28,12 @@ def forget(number: str, client_id: str | None) -> None:
     except ForgetError as error:
         raise click.ClickException(str(error)) from None
     openai = openai_client(Settings(), max_retries=0)  # retried by horizon's policy
-    store = open_store()
+    failing = "; nothing was deleted from it: run `horizon forget` again"
     try:
-        report = forget_user(store, openai, number, client_id)
+        with opened_store(failing=failing) as store:
+            report = forget_user(store, openai, number, client_id)
     except ForgetError as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        store.close()
     scope = f" (client {client_id})" if client_id else " (every client)"
     click.echo(f"Forgot {report.number}{scope}:")
     for table, count in report.rows.items():
@@ -73,13 +72,10 @@ def purge(older_than: str) -> None:
             f"--older-than: {older_than!r} is shorter than 1d; recent messages may still be "
             "waiting for their reply"
         )
-    store = open_store()
     cutoff = time.time() - age
-    try:
-        with progress(None, "Purging") as bar:
-            report = purge_bodies(store, cutoff, bar)
-    finally:
-        store.close()
+    failing = "; what was blanked before stays blank: run `horizon purge` again"
+    with opened_store(failing=failing) as store, progress(None, "Purging") as bar:
+        report = purge_bodies(store, cutoff, bar)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(cutoff))
     click.echo(
         f"Blanked the text of {report.messages} messages and {report.turns} turns "

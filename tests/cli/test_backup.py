@@ -80,3 +80,28 @@ def test_the_file_is_gzip_json_lines_that_zcat_can_read(tmp_path):
             '{"format":"horizon-backup","format_versi',
             '{"table":"messages","row":{"id":1,"sid":',
         ]
+
+
+def test_a_row_postgresql_refuses_is_a_one_line_error_and_nothing_is_restored(
+    tmp_path, postgres_url
+):
+    source = f"sqlite:///{tmp_path}/nul.db"
+    store = Store.open(source)
+    for n, body in enumerate(["hola", "a\x00b"]):  # SQLite keeps a NUL; PostgreSQL text cannot
+        store.queue.record_inbound(
+            InboundMessage(f"SM{n:032d}", "+34600000001", "+34910000101", "whatsapp", body, "x")
+        )
+    store.close()
+    file = tmp_path / "nul.jsonl.gz"
+    assert run("backup", str(file), database=source).exit_code == 0
+
+    result = run("restore", str(file), database=postgres_url)
+
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: the database postgresql") and "NUL" in line
+    assert line.endswith("; nothing was restored")
+    assert "horizon:horizon@" not in line  # the password is not shown
+    target = Store.open(postgres_url)
+    assert target.find_messages() == []
+    target.close()
