@@ -123,6 +123,28 @@ def render(plan: Plan, output: str, report: ApplyReport | None = None) -> str:
     return render_report_text(report, color=color)
 
 
+class ApplyProgress:
+    """A progress bar (on a terminal) from the confirmed plan to its last outcome; it is
+    gone before the report is printed."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._bar: Progress | None = None
+
+    def start(self, plan: Plan) -> None:
+        self._bar = self._stack.enter_context(progress(len(plan.to_apply), "Applying"))
+
+    def advance(self, _outcome: Outcome) -> None:
+        if self._bar is not None:
+            self._bar.advance()
+
+    def __enter__(self) -> ApplyProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+
 def confirm(question: str, yes: bool) -> None:
     """Go on with --yes; ask on a terminal; refuse without one."""
     if yes:
@@ -194,24 +216,18 @@ def reconcile(
         if output == "text" or not plan.to_apply:
             click.echo(render(plan, output))
 
-    # The bar starts once the plan is confirmed and ends before the report is printed.
-    bars = contextlib.ExitStack()
-    applying: list[Progress] = []
+    bar = ApplyProgress()
 
     def ask(plan: Plan) -> bool:
         if output != "text" and not yes:
             click.echo(render(plan, "text"), err=True)  # something to read before answering
         confirm("Apply these changes?", yes)
         click.echo(f"Applying {len(plan.to_apply)} changes, {parallelism} at a time…", err=True)
-        applying.append(bars.enter_context(progress(len(plan.to_apply), "Applying")))
+        bar.start(plan)
         return True
 
-    def applied(_outcome: Outcome) -> None:
-        for bar in applying:
-            bar.advance()
-
     try:
-        with bars:
+        with bar:
             result = run(
                 session.fleet,
                 session.providers,
@@ -224,7 +240,7 @@ def reconcile(
                 database_url=session.settings.database_url,
                 on_plan=show,
                 confirm=ask,
-                on_outcome=applied,
+                on_outcome=bar.advance,
             )
     except LockError as error:
         fail(str(error))
