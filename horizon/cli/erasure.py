@@ -8,10 +8,11 @@ import click
 
 from horizon.cli.backup import opened_store
 from horizon.cli.output import progress
-from horizon.settings import Settings
+from horizon.settings import MAX_REPLY_DEADLINE, Settings
 
-# Shorter than a day, a purge could blank messages the webhook is still answering.
-MIN_AGE = 86400.0
+# A reply may be tried again until HORIZON_REPLY_DEADLINE (24 h at most) after its turn
+# began: a shorter cutoff could blank text the webhook is still answering or sending.
+MIN_AGE = MAX_REPLY_DEADLINE
 
 
 @click.command()
@@ -69,8 +70,8 @@ def purge(older_than: str) -> None:
         raise click.ClickException(f"--older-than: {error}") from None
     if age < MIN_AGE:
         raise click.ClickException(
-            f"--older-than: {older_than!r} is shorter than 1d; recent messages may still be "
-            "waiting for their reply"
+            f"--older-than: {older_than!r} is shorter than 1d; replies to more recent "
+            "messages may still be on their way (HORIZON_REPLY_DEADLINE is at most 24 h)"
         )
     cutoff = time.time() - age
     failing = "; what was blanked before stays blank: run `horizon purge` again"
