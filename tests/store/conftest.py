@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from horizon.store import Store
 from horizon.store.backup import write_backup
 from tests.traffic import ANA, EVA, LUIS, ROMA, SOL, converse, figures, serving, table_rows
 from tests.webhook.conftest import write_clients
@@ -26,9 +27,13 @@ def traffic_backup(tmp_path_factory, _shared_sandbox) -> tuple[Path, dict, dict]
     sandbox.reset()
     folder = tmp_path_factory.mktemp("traffic")
     clients_dir = write_clients(folder / "clients")
-    with serving(sandbox, clients_dir, f"sqlite:///{folder}/source.db") as webhook:
+    url = f"sqlite:///{folder}/source.db"
+    with serving(sandbox, clients_dir, url) as webhook:
         converse(sandbox, webhook, TRAFFIC)
-        store = webhook.webhook.store.store
-        path = folder / "horizon-backup.jsonl.gz"
-        write_backup(store, path)
-        return path, table_rows(store), figures(store)
+    # Stopped: no late status callback changes a row between the backup and `rows`.
+    store = Store.open(url)
+    path = folder / "horizon-backup.jsonl.gz"
+    write_backup(store, path)
+    rows, figures_then = table_rows(store), figures(store)
+    store.close()
+    return path, rows, figures_then
