@@ -32,6 +32,10 @@ COMMANDS: dict[str, str] = {
     "clients": "horizon.cli.stats:clients",
     "stats": "horizon.cli.stats:stats",
     "usage": "horizon.cli.stats:usage",
+    "backup": "horizon.cli.backup:backup",
+    "restore": "horizon.cli.backup:restore",
+    "forget": "horizon.cli.erasure:forget",
+    "purge": "horizon.cli.erasure:purge",
 }
 
 

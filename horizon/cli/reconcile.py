@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import NoReturn
 import click
 
 from horizon.cli.config import clients_dir_option, resolve_clients_dir
+from horizon.cli.output import Progress, progress
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
-from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, apply_plan
+from horizon.reconcile.apply import DEFAULT_PARALLELISM, ApplyReport, Outcome, apply_plan
 from horizon.reconcile.provider import Provider
 from horizon.reconcile.redact import redact
 from horizon.reconcile.resources import Plan
@@ -121,6 +123,28 @@ def render(plan: Plan, output: str, report: ApplyReport | None = None) -> str:
     return render_report_text(report, color=color)
 
 
+class ApplyProgress:
+    """A progress bar (on a terminal) from the confirmed plan to its last outcome; it is
+    gone before the report is printed."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._bar: Progress | None = None
+
+    def start(self, plan: Plan) -> None:
+        self._bar = self._stack.enter_context(progress(len(plan.to_apply), "Applying"))
+
+    def advance(self, _outcome: Outcome) -> None:
+        if self._bar is not None:
+            self._bar.advance()
+
+    def __enter__(self) -> ApplyProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+
 def confirm(question: str, yes: bool) -> None:
     """Go on with --yes; ask on a terminal; refuse without one."""
     if yes:
@@ -192,27 +216,32 @@ def reconcile(
         if output == "text" or not plan.to_apply:
             click.echo(render(plan, output))
 
+    bar = ApplyProgress()
+
     def ask(plan: Plan) -> bool:
         if output != "text" and not yes:
             click.echo(render(plan, "text"), err=True)  # something to read before answering
         confirm("Apply these changes?", yes)
         click.echo(f"Applying {len(plan.to_apply)} changes, {parallelism} at a time…", err=True)
+        bar.start(plan)
         return True
 
     try:
-        result = run(
-            session.fleet,
-            session.providers,
-            clients=clients or None,
-            prune=prune,
-            deleting=deleting,
-            parallelism=parallelism,
-            secrets=session.secrets,
-            account=account_identity(session.settings),
-            database_url=session.settings.database_url,
-            on_plan=show,
-            confirm=ask,
-        )
+        with bar:
+            result = run(
+                session.fleet,
+                session.providers,
+                clients=clients or None,
+                prune=prune,
+                deleting=deleting,
+                parallelism=parallelism,
+                secrets=session.secrets,
+                account=account_identity(session.settings),
+                database_url=session.settings.database_url,
+                on_plan=show,
+                confirm=ask,
+                on_outcome=bar.advance,
+            )
     except LockError as error:
         fail(str(error))
     except VendorError as error:

@@ -352,7 +352,19 @@ class Response:
         self.sandbox = sandbox
 
     async def on_get(self, req, resp, response_id: str) -> None:
+        resp.media = self._found(response_id)
+
+    async def on_delete(self, req, resp, response_id: str) -> None:
+        """The stored response goes. Whether OpenAI also takes its items out of the
+        conversation they were added to is not documented: here they stay (`horizon
+        forget` deletes the conversation itself)."""
+        self._found(response_id)
+        self.sandbox.world.delete(RESPONSES, response_id)
+        # The body of the spec's example (deleteResponse in tests/contracts/openai).
+        resp.media = {"id": response_id, "object": "response", "deleted": True}
+
+    def _found(self, response_id: str) -> dict:
         response = self.sandbox.world.get(RESPONSES, response_id)
         if response is None:
             raise not_found(f"Response with id '{response_id}' not found.")
-        resp.media = response
+        return response

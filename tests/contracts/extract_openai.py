@@ -61,6 +61,7 @@ REPOSITORY = "openai/openai-openapi"
 OPERATIONS: list[tuple[str, str]] = [
     ("post", "/responses"),
     ("get", "/responses/{response_id}"),
+    ("delete", "/responses/{response_id}"),
     ("post", "/conversations"),
     ("get", "/conversations/{conversation_id}"),
     ("post", "/conversations/{conversation_id}"),

@@ -265,3 +265,15 @@ def test_file_search_does_not_see_a_file_still_being_indexed(start_sandbox):
     )
 
     assert response.output_text.endswith("| Knowledge: (no files)")
+
+
+def test_a_deleted_response_is_gone_and_deleting_it_again_is_a_404(sandbox):
+    client = sandbox.openai(max_retries=0)
+    response = client.responses.create(model="gpt-5.4-mini", input="hola")
+
+    client.responses.delete(response.id)
+
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.delete(response.id)
