@@ -6,7 +6,8 @@ Costs are estimates from a `PriceTable`, and every document names it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select
@@ -88,13 +89,18 @@ def client_stats(
     window ends in (`monthly_usage`), against `limits.monthly_budget_usd`.
     """
     budget_month = month_of(window.end - 1)
-    with store.engine.connect() as connection:
-        counts = figures.message_counts(connection, window, client_ids)
-        users = figures.unique_users(connection, window, client_ids)
-        latencies = figures.reply_latencies(connection, window, client_ids)
-        used = figures.turn_use(connection, window, client_ids)
-        opted_out = figures.opt_out_counts(connection, window, client_ids)
-        month = figures.month_usage(connection, budget_month, client_ids)
+    # The latency ranks sort a window's messages; the other aggregates scan the same index.
+    # On two connections the database does both at once (SQLite and psycopg release the
+    # GIL while they work): a month of a big fleet in about half the time.
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        ranked = aside.submit(_on, store, figures.reply_latencies, window, client_ids)
+        with store.engine.connect() as connection:
+            counts = figures.message_counts(connection, window, client_ids)
+            users = figures.unique_users(connection, window, client_ids)
+            used = figures.turn_use(connection, window, client_ids)
+            opted_out = figures.opt_out_counts(connection, window, client_ids)
+            month = figures.month_usage(connection, budget_month, client_ids)
+        latencies = ranked.result()
     ids = _ids(fleet, client_ids, counts, used)
     rows = []
     for client_id in ids:
@@ -164,6 +170,12 @@ def usage_ledger(store: Store, fleet: Fleet, month: str, prices: PriceTable) -> 
             }
         )
     return Report(rows, window, prices)
+
+
+def _on(store: Store, query: Callable, *args: object):
+    """`query(connection, *args)` on a connection of its own."""
+    with store.engine.connect() as connection:
+        return query(connection, *args)
 
 
 def _ids(fleet: Fleet, only: Collection[str] | None, *found: dict) -> list[str]:
