@@ -4,7 +4,9 @@ Fills a SQLite file (and a PostgreSQL schema when --postgres URL or
 HORIZON_TEST_POSTGRES_URL is given) with messages, turns, monthly_usage and opt-outs that
 look like a fleet's (`populate`, which other benchmarks import), then times `horizon stats
 --month <this month>` and `horizon clients --offline`: the query functions, and the real
-commands as processes. Prints medians and the plans' indexes. Target: each query under 1 s.
+commands as processes; then `horizon logs --follow` while 200 messages a second arrive
+(bench/ops_follow.py's follower). Prints medians and the plans' indexes. Target: each
+under 1 s.
 
     .venv/bin/python bench/ops.py [--postgres URL] [--messages 1000000] [--runs 5]
 """
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops_follow import follow  # bench/ops_follow.py: the follower as a process, timed
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -37,6 +40,7 @@ from horizon.store.engine import database_url
 from horizon.store.store import Store
 
 TARGET_S = 1.0
+FOLLOW_RATE, FOLLOW_SECONDS = 200.0, 10.0  # `logs --follow` while messages arrive
 DAY = 86400.0
 MODELS = ("gpt-5.4-mini",) * 8 + ("gpt-5.4-nano", "gpt-5.4")
 # What a turn answered with, weighted roughly as a healthy fleet's are.
@@ -268,6 +272,7 @@ def bench(url: str, label: str, messages: int, runs: int) -> None:
         env = {**os.environ, "HORIZON_DATABASE_URL": url, "HORIZON_CLIENTS_DIR": str(clients_dir)}
         stats_cmd = command_seconds(["stats", "--month", window.label], env, runs)
         clients_cmd = command_seconds(["clients", "--offline"], env, runs)
+    delays = follow(url, FOLLOW_RATE, FOLLOW_SECONDS)
     for name, query_s, command_s in (
         (f"stats --month {window.label}", stats_s, stats_cmd),
         ("clients --offline", clients_s, clients_cmd),
@@ -277,6 +282,14 @@ def bench(url: str, label: str, messages: int, runs: int) -> None:
             f"  {name:<24} query {query_s * 1000:7.0f} ms   command {command_s * 1000:7.0f} ms "
             f"(process, 500 client files)   {verdict}"
         )
+    seen = sorted(delay for delay in delays if delay is not None)
+    worst = seen[-1] if seen else float("inf")
+    print(
+        f"  logs --follow at {FOLLOW_RATE:g} messages/s: commit → line median "
+        f"{statistics.median(seen) * 1000:.0f} ms, p95 {seen[int(len(seen) * 0.95) - 1] * 1000:.0f}"
+        f" ms, max {worst * 1000:.0f} ms, {len(delays) - len(seen)} of {len(delays)} never shown"
+        f"   {'ok' if worst < TARGET_S and len(seen) == len(delays) else 'OVER TARGET'}"
+    )
 
 
 def postgres_schema(server: str) -> tuple[str, Callable[[], None]]:
