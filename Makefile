@@ -12,6 +12,10 @@ LOWEST := .venv-lowest
 LOWEST_BIN := $(LOWEST)/bin
 LOWEST_STAMP := $(LOWEST)/.installed
 
+# The suite runs on two processes (pytest-xdist), a test file per process at a time: the
+# files that share a server-wide lock (PostgreSQL advisory locks) stay on one process.
+PYTEST := -m pytest -q -n 2 --dist loadfile
+
 .PHONY: demo test test-lowest lint bench clean
 
 $(STAMP): pyproject.toml
@@ -35,13 +39,13 @@ test: $(STAMP)
 	$(BIN)/ruff check horizon tests bench
 	$(BIN)/lint-imports
 	$(BIN)/actionlint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python $(PYTEST)
 
 test-lowest: $(LOWEST_STAMP)
 	$(LOWEST_BIN)/ruff check horizon tests bench
 	$(LOWEST_BIN)/lint-imports
 	$(LOWEST_BIN)/actionlint
-	$(LOWEST_BIN)/python -m pytest -q
+	$(LOWEST_BIN)/python $(PYTEST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check horizon tests bench

@@ -49,6 +49,22 @@ class Tally:
     tolerated: Counter[str] = field(default_factory=Counter)  # KNOWN_DEFECTS ids
 
 
+    def as_json(self) -> dict:
+        return {
+            "requests": self.requests,
+            "operations": dict(self.operations),
+            "exempt": self.exempt,
+            "excepted": dict(self.excepted),
+            "tolerated": dict(self.tolerated),
+        }
+
+    def add(self, other: dict) -> None:
+        self.requests += other["requests"]
+        self.exempt += other["exempt"]
+        for name in ("operations", "excepted", "tolerated"):
+            getattr(self, name).update(other[name])
+
+
 TALLY = Tally()
 START = pytest.StashKey[int]()
 CALL_END = pytest.StashKey[int]()
@@ -150,6 +166,19 @@ def _expected_defect(violation: Violation, expected: set[str]) -> str | None:
 def _describe(record: RecordedRequest) -> str:
     query = f"?{record.query}" if record.query else ""
     return f"{record.method} {record.path}{query} (sandbox answered {record.status})"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each worker checks its own tests; the controller sums their tallies.
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["vendor_contracts"] = TALLY.as_json()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    tally = getattr(node, "workeroutput", {}).get("vendor_contracts")
+    if tally:
+        TALLY.add(tally)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
