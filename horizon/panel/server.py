@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,3 +118,22 @@ def start_in_thread(
     sock = bind_panel(host, port)
     serving = start_thread(server_for(app), sock, "horizon-panel", ready_timeout)
     return RunningPanel(url_of(sock), str(settings.admin_token), serving)
+
+
+@contextmanager
+def run_beside(
+    settings: Settings, clients_dir: Path, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningPanel]:
+    """A panel with its own store connection and drift checker, all stopped on leaving
+    (`horizon demo --keep-running` runs one beside its webhook)."""
+    from horizon.ops.drift import DriftChecker
+
+    store = Store.open(settings.database_url)
+    drift = DriftChecker(settings, clients_dir)
+    drift.start()
+    try:
+        with start_in_thread(settings, store, clients_dir, drift, host, port) as panel:
+            yield panel
+    finally:
+        drift.stop()
+        store.close()

@@ -82,13 +82,14 @@ def app_client(
 
 
 def log_in(
-    client: falcon.testing.TestClient, token: str = TOKEN, **headers: str
+    client: falcon.testing.TestClient, token: str = TOKEN, **options
 ) -> falcon.testing.Result:
-    """POST the login form as a browser would."""
+    """POST the login form as a browser would (`options`: simulate_post's, e.g. remote_addr)."""
     return client.simulate_post(
         "/login",
         body=urlencode({"token": token, "next": "/"}),
-        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        **options,
     )
 
 
