@@ -12,6 +12,7 @@ are UTC days. A page reads a few hundred rows at most, whatever the store holds.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -53,26 +54,29 @@ def fleet_rows(
     """A row per client of `fleet`, sorted by id: all the fleet page shows but the sender's
     and the sync status (which come from the vendors, not the store).
 
-    Six grouped reads whatever the fleet's size: today's and the last 24 hours' messages,
-    24 hours of reply latencies, the month's messages and token ledger, the last messages.
+    Reads the last 24 hours (messages, failures, latencies, last message), today, and the
+    month's token ledger; the month's messages before today, which only change when they
+    are purged, are counted once per `CLOSED_DAYS_TTL` (see `_closed_days`).
     """
     month = month_of(now)
     day = Window(now - DAY, now + 1e-6, "last 24h")
     today = Window(day_start(now), now + 1e-6, "today")
-    month_to_date = Window(month_bounds(month)[0], now + 1e-6, f"{month} to date")
+    before_today = Window(month_bounds(month)[0], today.start, f"{month} before today")
+    ids = [client.id for client in fleet]
     with store.engine.connect() as connection:
         last_day = figures.message_counts(connection, day)
         this_day = figures.message_counts(connection, today)
         latencies = figures.reply_latencies(connection, day)
-        counts = figures.message_counts(connection, month_to_date)
+        earlier = _closed_days(store, connection, before_today)
         tokens = figures.month_usage(connection, month)
-        last = figures.last_message_times(connection, [client.id for client in fleet])
+        last = _last_messages(connection, day, ids)
     rows = []
     for client in fleet:
         recent = last_day.get(client.id, figures.MessageCounts())
         today_counts = this_day.get(client.id, figures.MessageCounts())
         openai_usd = tokens.get(client.id, figures.TokenUse()).cost(prices)
-        twilio_usd = counts.get(client.id, figures.MessageCounts()).cost(prices)
+        twilio_usd = today_counts.cost(prices)
+        twilio_usd += earlier.get(client.id, figures.MessageCounts()).cost(prices)
         budget = client.limits.monthly_budget_usd
         p95 = latencies.get(client.id, {}).get(95)
         rows.append(
@@ -85,7 +89,7 @@ def fleet_rows(
                 "messages_today": today_counts.inbound + today_counts.outbound,
                 "inbound_today": today_counts.inbound,
                 "messages_24h": recent.inbound + recent.outbound,
-                "p95_ms_24h": None if p95 is None else round(p95 * 1000),
+                "p95_ms_24h": _ms(p95),
                 "failures_24h": recent.failed_inbound + recent.failed_outbound,
                 "last_message_at": last.get(client.id),
                 "month": month,
@@ -98,6 +102,47 @@ def fleet_rows(
             }
         )
     return rows
+
+
+# (database URL, window) -> (when counted, monotonic; the counts)
+_CLOSED_COUNTS: dict[tuple[str, float, float], tuple[float, dict]] = {}
+CLOSED_DAYS_TTL = 300.0
+
+
+def _closed_days(
+    store: Store, connection: Connection, window: Window
+) -> dict[str, figures.MessageCounts]:
+    """The month's messages before today, per client: counted once per `CLOSED_DAYS_TTL`.
+
+    They are most of a month (hundreds of thousands of rows by its end, the one read here
+    that grows with the fleet's traffic), and fixed once their day is over: a message
+    only moves from there when `horizon purge` or `forget` deletes it, which the next
+    count, minutes later, shows.
+    """
+    if window.end <= window.start:
+        return {}
+    key = (store.engine.url.render_as_string(hide_password=True), window.start, window.end)
+    cached = _CLOSED_COUNTS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CLOSED_DAYS_TTL:
+        return cached[1]
+    counts = figures.message_counts(connection, window)
+    for old in [k for k in _CLOSED_COUNTS if k[0] == key[0]]:
+        del _CLOSED_COUNTS[old]  # yesterday's window, or a stale count
+    _CLOSED_COUNTS[key] = (time.monotonic(), counts)
+    return counts
+
+
+def _last_messages(connection: Connection, day: Window, ids: list[str]) -> dict[str, float]:
+    """Each client's newest message: from the last 24 hours' rows, and one indexed MAX each
+    for the clients quiet that long."""
+    query = (
+        select(messages.c.client_id, func.max(messages.c.created_at))
+        .where(messages.c.created_at >= day.start, messages.c.client_id.in_(ids))
+        .group_by(messages.c.client_id)
+    )
+    found = {client_id: float(at) for client_id, at in connection.execute(query)}
+    quiet = [client_id for client_id in ids if client_id not in found]
+    return found | (figures.last_message_times(connection, quiet) if quiet else {})
 
 
 def problems(
