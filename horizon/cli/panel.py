@@ -41,7 +41,9 @@ def panel(clients_dir: Path | None, host: str, port: int) -> None:
     drift.start()
     click.echo(f"Panel on {url_of(sock)}")
     if made_up:
-        click.echo(f"HORIZON_ADMIN_TOKEN is not set; log in with this token: {settings.admin_token}")
+        click.echo(
+            f"HORIZON_ADMIN_TOKEN is not set; log in with this token: {settings.admin_token}"
+        )
     else:
         click.echo("Log in with HORIZON_ADMIN_TOKEN.")
     try:

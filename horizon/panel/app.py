@@ -130,7 +130,24 @@ def create_app(
     for path, api, page in _pages(renderer, views):
         app.add_route(path, page)
         app.add_route(api, Api(page))
+    app.set_error_serializer(_error_page(renderer))
     return app
+
+
+def _error_page(renderer: Renderer) -> Callable[[Request, Response, falcon.HTTPError], None]:
+    """Errors as a page for the pages, as JSON for /api/ (Falcon's own serialisation)."""
+
+    def serialize(req: Request, resp: Response, error: falcon.HTTPError) -> None:
+        if req.path.startswith("/api/"):
+            resp.content_type = falcon.MEDIA_JSON
+            resp.text = error.to_json().decode("utf-8")
+            return
+        resp.content_type = falcon.MEDIA_HTML
+        values = {"description": error.description or ""}
+        resp.text = renderer.page("error.html", values, title=error.title or "Error", nav="error")
+        resp.append_header("Vary", "Accept")
+
+    return serialize
 
 
 def _pages(renderer: Renderer, views: Views) -> list[tuple[str, str, Page]]:

@@ -20,6 +20,7 @@ from horizon.panel import display
 from horizon.panel.fleet_source import FleetSource
 from horizon.panel.fleet_view import fleet_view
 from horizon.queries.panel import client_series, conversations, thread
+from horizon.queries.system import system_status
 from horizon.queries.threads import SearchError
 from horizon.store.store import Store
 
@@ -129,8 +130,6 @@ class Views:
         }
 
     def system_page(self) -> dict[str, Any]:
-        from horizon.queries.system import system_status  # TODO top-level once merged
-
         now = time.time()
         status = system_status(self.store, now)
         report = self.report()
@@ -256,7 +255,7 @@ def _replica_cells(replica: dict, now: float) -> list[str]:
         str(replica.get("pid") or display.DASH),
         display.when(replica.get("started_at")),
         f"{display.when(beat)} ({display.age(now - beat)} ago)" if beat else display.DASH,
-        "alive" if replica.get("alive") else "gone",
+        "alive" if replica.get("alive") else ("stopped" if replica.get("stopped_at") else "silent"),
         (replica.get("config_commit") or display.DASH)[:12],
     ]
 
@@ -265,7 +264,7 @@ def _reload_cells(reload: dict) -> list[str]:
     return [
         display.when(reload.get("at")),
         str(reload.get("replica") or display.DASH),
-        "applied" if reload.get("ok") else "refused",
+        ("applied" if reload.get("ok") else "refused") + f" ({reload.get('trigger') or '?'})",
         (reload.get("commit") or display.DASH)[:12],
         display.count(reload.get("clients")),
         reload.get("error") or "",

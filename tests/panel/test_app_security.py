@@ -18,7 +18,13 @@ from tests.panel import world
 traffic, panel = world.traffic, world.panel  # the fixtures
 
 SAMPLE = {"client_id": "pizzeria-roma", "key": "1", "name": "panel.js"}
-PAGES = ["/", "/clients/pizzeria-roma", "/conversations", "/conversations/pizzeria-roma/1", "/system"]
+PAGES = [
+    "/",
+    "/clients/pizzeria-roma",
+    "/conversations",
+    "/conversations/pizzeria-roma/1",
+    "/system",
+]
 
 
 def every_route(app) -> list[tuple[str, str]]:
@@ -184,8 +190,8 @@ class InlineFinder(HTMLParser):
 
 
 def test_every_page_keeps_the_content_security_policy(panel, traffic):
-    key = panel.get("/api/conversations").json["conversations"][0]["key"]
-    pages = [*PAGES[:3], f"/conversations/pizzeria-roma/{key}", "/system"]
+    first = panel.get("/api/conversations").json["conversations"][0]
+    pages = [*PAGES[:3], f"/conversations/{first['client']}/{first['key']}", "/system"]
     client, store = world.app_client(traffic)
     pages_and_login = [(panel.client, panel.cookies, page) for page in pages]
     pages_and_login.append((client, {}, "/login"))
