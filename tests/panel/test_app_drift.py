@@ -38,9 +38,11 @@ def test_refresh_drift_checks_in_the_background_and_the_pages_show_it(traffic, s
     assert fleet["fields"]["drift_checked"].endswith("UTC")
     page = client.simulate_get("/", cookies=cookies).text
     assert 'class="sync-status" data-status="Missing"' in page
-    assert client.simulate_get("/api/system", cookies=cookies).json["fields"][
-        "drift_checked"
-    ].endswith("UTC")
+    assert (
+        client.simulate_get("/api/system", cookies=cookies)
+        .json["fields"]["drift_checked"]
+        .endswith("UTC")
+    )
     facts = client.simulate_get("/api/clients/pizzeria-roma", cookies=cookies).json["fields"]
     assert facts["sender"] == "MISSING" and facts["sync"].startswith("Missing")
     assert client.simulate_post("/api/drift/refresh", cookies=cookies).status_code == 202
