@@ -146,3 +146,16 @@ def test_no_response_holds_a_full_user_number(panel):
             assert number[1:] not in text, (path, number)  # with or without the +
         seen += text.count("+*******1234") + text.count("+*******5678")
     assert seen >= 6
+
+
+def test_every_page_polls_json_that_names_what_it_refreshes(panel):
+    first = panel.get("/api/conversations").json["conversations"][0]
+    thread = f"/conversations/{first['client']}/{first['key']}"
+    for page in ("/", "/clients/pizzeria-roma", "/conversations", thread, "/system"):
+        html = panel.get(page).text
+        source = re.search(r'<body data-page="\w+" data-refresh="([^"]+)"', html).group(1)
+        data = panel.get(source).json
+        for name in data["fields"]:
+            assert f'data-field="{name}"' in html, (page, name)
+        for name in data.get("tables", {}):
+            assert f'<tbody data-table="{name}">' in html, (page, name)
