@@ -147,7 +147,8 @@ def _error_page(renderer: Renderer) -> Callable[[Request, Response, falcon.HTTPE
             return
         resp.content_type = falcon.MEDIA_HTML
         values = {"description": error.description or ""}
-        resp.text = renderer.page("error.html", values, title=error.title or "Error", nav="error")
+        # No menu or script: an error may answer someone not logged in.
+        resp.text = renderer.page("error.html", values, title=error.title or "Error")
 
     return serialize
 
