@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "restore": "horizon.cli.backup:restore",
     "forget": "horizon.cli.erasure:forget",
     "purge": "horizon.cli.erasure:purge",
+    "panel": "horizon.cli.panel:panel",
 }
 
 

@@ -48,7 +48,6 @@ class Tally:
     excepted: Counter[str] = field(default_factory=Counter)  # KNOWN_EXCEPTIONS ids
     tolerated: Counter[str] = field(default_factory=Counter)  # KNOWN_DEFECTS ids
 
-
     def as_json(self) -> dict:
         return {
             "requests": self.requests,
