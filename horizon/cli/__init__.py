@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "clients": "horizon.cli.stats:clients",
     "stats": "horizon.cli.stats:stats",
     "usage": "horizon.cli.stats:usage",
+    "panel": "horizon.cli.panel:panel",
 }
 
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from horizon.cli.config import clients_dir_option, resolve_clients_dir
-from horizon.ops.demo import DemoError, run_demo
+from horizon.ops.demo import DemoError, DemoWorld, run_demo
+from horizon.settings import Settings
 
 
 @click.command()
 @clients_dir_option
-@click.option("--keep-running", is_flag=True, help="Leave the sandbox and webhook up until Ctrl-C.")
+@click.option(
+    "--keep-running",
+    is_flag=True,
+    help="Leave the sandbox and webhook up, and start the panel, until Ctrl-C.",
+)
 @click.option(
     "--timeout",
     type=float,
@@ -31,16 +37,32 @@ def demo(clients_dir: Path | None, keep_running: bool, timeout: float) -> None:
                 resolve_clients_dir(clients_dir),
                 click.echo,
                 timeout=timeout,
-                keep_running=signals.wait if keep_running else None,
+                keep_running=_with_panel(signals) if keep_running else None,
             )
         except DemoError as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
+            click.echo(f"\nStopped; {_STOPPED[keep_running]} shut down.", err=True)
             sys.exit(130)
     if keep_running:
-        click.echo("\nStopped; the sandbox and the webhook are shut down.", err=True)
+        click.echo(f"\nStopped; {_STOPPED[True]} shut down.", err=True)
+
+
+_STOPPED = {False: "the sandbox and the webhook are", True: "the sandbox, webhook and panel are"}
+
+
+def _with_panel(signals: StopSignals) -> Callable[[DemoWorld, Settings], None]:
+    """Run the panel over the demo's database until a stop signal comes."""
+
+    def stay(world: DemoWorld, settings: Settings) -> None:
+        from horizon.panel.server import run_beside
+
+        with run_beside(settings, Path(settings.clients_dir)) as panel:
+            click.echo(f"\nPanel on {panel.url}/  (log in with the token {panel.token})")
+            signals.wait()
+
+    return stay
 
 
 class StopSignals:

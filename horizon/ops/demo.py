@@ -55,9 +55,13 @@ def run_demo(
     echo: Echo,
     *,
     timeout: float = 30.0,
-    keep_running: Callable[[], None] | None = None,
+    keep_running: Callable[[DemoWorld, Settings], None] | None = None,
 ) -> list[Exchange]:
-    """Run the demo; with `keep_running`, stay up until that call returns."""
+    """Run the demo; with `keep_running`, stay up until that call returns.
+
+    `keep_running` gets where the demo runs and its settings (database, admin token), so
+    that it can run more beside it: the CLI starts the panel there.
+    """
     fleet = _load(clients_dir)
     with _world(clients_dir) as (world, settings):
         echo(f"Sandbox (Twilio + OpenAI emulator) on {world.sandbox_url}")
@@ -69,7 +73,7 @@ def run_demo(
             raise DemoError(f"no reply within {timeout:.0f} s from: {', '.join(unanswered)}")
         echo(next_steps(world, keep_running is not None, fleet.clients[0].number))
         if keep_running is not None:
-            keep_running()
+            keep_running(world, settings)
     return exchanges
 
 

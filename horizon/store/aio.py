@@ -215,6 +215,10 @@ class AsyncStore:
     async def ping(self) -> None:
         await self._calls.run(self.store.ping)
 
+    async def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Any other call of the store (`store.replicas.heartbeat`) on the store's threads."""
+        return await self._calls.run(function, *args, **kwargs)
+
     def close(self) -> None:
         self._calls.close()
         self.store.close()

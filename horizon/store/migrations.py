@@ -113,6 +113,14 @@ def _log_indexes(connection: Connection) -> None:
         _index(schema.messages, name).create(connection, checkfirst=True)
 
 
+def _replicas(connection: Connection) -> None:
+    """The serving replicas' heartbeats and their configuration loads."""
+    for table in (schema.replicas, schema.config_events):
+        table.create(connection, checkfirst=True)
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
 def _index(table: Table, name: str) -> Index:
     return next(index for index in table.indexes if index.name == name)
 
@@ -130,6 +138,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "token usage per client, month and model", _monthly_usage),
     Migration(7, "covering indexes for the per-client figures", _figures_indexes),
     Migration(8, "indexes for the conversation log by time and by user", _log_indexes),
+    Migration(9, "replicas with heartbeats, and configuration loads", _replicas),
 )
 
 

@@ -157,6 +157,39 @@ monthly_usage = Table(
     Column("output_tokens", BigInteger, nullable=False, default=0),
 )
 
+# Every `horizon serve` process (a replica), named by its worker's owner id: it writes a
+# heartbeat every few seconds and its stop on a clean exit, so the panel can tell which
+# replicas serve (a heartbeat older than a few intervals: gone without saying so).
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("id", String(96), primary_key=True),  # the worker's owner id: host:pid:tag
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", String(32), nullable=False),  # Horizon's version
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("config_commit", String(64), nullable=True),  # the commit its config was read at
+    Column("stopped_at", Float, nullable=True),
+)
+Index("ix_replicas_heartbeat", replicas.c.heartbeat_at)
+
+# Every configuration load of a replica: at startup, and each reload (SIGHUP, /api/reload,
+# the directory watcher), applied or rejected.
+config_events = Table(
+    "config_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("replica", String(96), nullable=True),
+    Column("trigger", String(16), nullable=False),  # startup | signal | api | watch
+    Column("ok", Boolean, nullable=False),
+    Column("commit", String(64), nullable=True),
+    Column("clients", Integer, nullable=True),  # the clients of the applied config
+    Column("error", Text, nullable=True),  # why it was rejected: the first error, and how many
+)
+Index("ix_config_events_at", config_events.c.at)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -5,6 +5,7 @@
     store.replies.save_reply(turn_id, "answer", parts) # turns and outbound parts (replies.py)
     store.users.is_opted_out(client_id, user)         # per-pair state (users.py)
     store.outbox.park(turn_id, until, error)          # replies Twilio would not take (outbox.py)
+    store.replicas.heartbeat(replica_id, commit)      # who serves, and config loads (replicas.py)
 
 Every method is one short transaction, synchronous (SQLAlchemy Core); the webhook and the
 worker reach the same methods through `AsyncStore`, which runs them off the event loop.
@@ -22,6 +23,7 @@ from horizon.store.engine import make_engine
 from horizon.store.migrations import migrate
 from horizon.store.outbox import Outbox
 from horizon.store.queue import WorkQueue
+from horizon.store.replicas import Replicas
 from horizon.store.replies import Replies
 from horizon.store.schema import messages
 from horizon.store.users import Users
@@ -37,6 +39,7 @@ class Store:
         self.replies = Replies(self.db)
         self.users = Users(self.db)
         self.outbox = Outbox(self.db)
+        self.replicas = Replicas(self.db)
 
     @classmethod
     def open(cls, url: str, clock: Callable[[], float] = time.time) -> Store:

@@ -57,7 +57,7 @@ class Lifecycle:
 
     def _reload_in_thread(self) -> None:
         log_event("config_reload_requested", signal="SIGHUP")
-        asyncio.get_running_loop().run_in_executor(None, self.live_config.reload)
+        asyncio.get_running_loop().run_in_executor(None, self.live_config.reload, "signal")
 
     async def process_shutdown(self, scope: dict, event: dict) -> None:
         stop = getattr(self.worker, "stop", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,11 @@ class Loaded:
     commit: str | None = None
 
 
+# Told of every reload: its trigger (signal, api, watch), the config applied (None when
+# rejected) and the errors that rejected it.
+ReloadListener = Callable[[str, "Loaded | None", list[ConfigError]], None]
+
+
 class LiveConfig:
     """Holds the current `Loaded`; readers take `live_config.current` once per request."""
 
@@ -41,13 +47,16 @@ class LiveConfig:
         self.metrics = metrics
         commit = config_commit(self.clients_dir) if self.clients_dir else None
         self.current = Loaded(fleet, commit)
+        self.listeners: list[ReloadListener] = []
 
     @property
     def fleet(self) -> Fleet:
         return self.current.fleet
 
-    def reload(self) -> list[ConfigError]:
-        """Re-read and validate the clients directory; swap only if it is valid."""
+    def reload(self, trigger: str = "api") -> list[ConfigError]:
+        """Re-read and validate the clients directory; swap only if it is valid.
+
+        `trigger` says what asked (signal, api, watch), for the listeners."""
         if self.clients_dir is None:
             return []
         result = load_fleet(self.clients_dir)
@@ -55,11 +64,17 @@ class LiveConfig:
             for error in result.errors:
                 log_event("config_rejected", level=40, error=str(error))
             self._count("rejected")
+            self._tell(trigger, None, list(result.errors))
             return list(result.errors)
         self.current = Loaded(result.fleet, config_commit(self.clients_dir))
         log_event("config_applied", clients=len(result.fleet), commit=self.current.commit)
         self._count("applied")
+        self._tell(trigger, self.current, [])
         return []
+
+    def _tell(self, trigger: str, loaded: Loaded | None, errors: list[ConfigError]) -> None:
+        for listener in self.listeners:
+            listener(trigger, loaded, errors)
 
     def _count(self, result: str) -> None:
         if self.metrics is not None:
@@ -103,4 +118,4 @@ async def watch(live_config: LiveConfig, interval: float = 2.0) -> None:
         now = await asyncio.to_thread(_snapshot, live_config.clients_dir)
         if now != seen:
             seen = now
-            await asyncio.to_thread(live_config.reload)
+            await asyncio.to_thread(live_config.reload, "watch")

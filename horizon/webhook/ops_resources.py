@@ -134,9 +134,8 @@ class ReloadResource:
     async def on_post(self, req: Request, resp: Response) -> None:
         if self.live_config.clients_dir is None:
             raise falcon.HTTPConflict(description="this webhook was not started from a directory")
-        errors = await asyncio.to_thread(
-            self.live_config.reload
-        )  # counted by the live configuration
+        # counted (and recorded) by the live configuration
+        errors = await asyncio.to_thread(self.live_config.reload, "api")
         loaded = self.live_config.current
         resp.status = falcon.HTTP_422 if errors else falcon.HTTP_200
         resp.media = {

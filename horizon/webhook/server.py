@@ -32,6 +32,7 @@ from horizon.vendors.twilio_sdk import async_twilio_client
 from horizon.vendors.vector_stores import vector_store_ids
 from horizon.webhook.app import create_app
 from horizon.webhook.connections import ConnectionGuard, GuardedServer, connection_limits
+from horizon.webhook.heartbeat import Heartbeat
 from horizon.webhook.live_config import LiveConfig, watch
 from horizon.worker.messenger import Messenger
 from horizon.worker.model import AssistantModel
@@ -73,6 +74,7 @@ class Webhook:
     live_config: LiveConfig
     worker: ReplyWorker
     metrics: Metrics
+    heartbeat: Heartbeat
 
 
 def build_webhook(
@@ -107,6 +109,8 @@ def build_webhook(
     worker = ReplyWorker(store, turns, metrics, options)
     # The worker's HTTP clients are used, and so closed, on the worker's own loop.
     runner = WorkerThread(worker, on_stop=[messenger.close, openai.close])
+    # The replica is named as its worker names itself in the claims it holds.
+    heartbeat = Heartbeat(store, live_config, worker.owner)
     background: list[asyncio.Task] = []
 
     async def start_watching() -> None:
@@ -125,10 +129,10 @@ def build_webhook(
         live_config,
         worker=runner,
         metrics=metrics,
-        on_startup=[start_watching],
-        on_shutdown=[close],
+        on_startup=[heartbeat.start, start_watching],
+        on_shutdown=[heartbeat.stop, close],
     )
-    return Webhook(app, store, live_config, worker, metrics)
+    return Webhook(app, store, live_config, worker, metrics, heartbeat)
 
 
 def open_store(url: str) -> Store:
