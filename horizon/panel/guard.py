@@ -23,8 +23,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",  # frame-ancestors' predecessor, for older browsers
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# What answers without a session: the login page and the one stylesheet it uses.
-PUBLIC_PATHS = frozenset({"/login", "/static/panel.css"})
+# What answers without a session: the login page, its stylesheet and its icon.
+PUBLIC_PATHS = frozenset({"/login", "/static/panel.css", "/static/favicon.svg"})
 LOGIN_PATH = "/login"
 
 
@@ -76,9 +76,11 @@ class RequireSession:
 class SameOrigin:
     """A POST must come from the panel's own pages (CSRF, besides SameSite=Strict).
 
-    Browsers send Origin with every POST; when it is absent, Sec-Fetch-Site (sent by every
-    current browser) must not say another site. Clients that send neither, such as curl,
-    are not browsers a third-party page can drive.
+    An Origin naming a site is checked against the panel's own. Under the panel's
+    `Referrer-Policy: no-referrer` browsers send `Origin: null` with every POST (the Fetch
+    standard's "serializing a request origin"), so then Sec-Fetch-Site, which every current
+    browser sends and no page can set, must say same-origin. A request with neither header
+    is no browser's, so no third-party page can have made it.
     """
 
     def __init__(self, public_url: str | None) -> None:
@@ -89,10 +91,12 @@ class SameOrigin:
         if req.method != "POST":
             return
         origin = req.get_header("Origin")
-        if origin is not None:
+        site = req.get_header("Sec-Fetch-Site")
+        if origin is not None and origin != "null":
             if origin not in (own_origin(req), self.public_origin):
                 raise falcon.HTTPForbidden(description="cross-origin POST refused")
-            return
-        site = req.get_header("Sec-Fetch-Site")
-        if site is not None and site not in ("same-origin", "none"):
-            raise falcon.HTTPForbidden(description="cross-site POST refused")
+        elif site is not None:
+            if site not in ("same-origin", "none"):
+                raise falcon.HTTPForbidden(description="cross-site POST refused")
+        elif origin == "null":
+            raise falcon.HTTPForbidden(description="POST from an opaque origin refused")

@@ -13,7 +13,12 @@ from falcon.asgi import Request, Response
 from horizon import __version__
 
 STATIC = resources.files("horizon.panel") / "static"
-_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".md": "text/plain; charset=utf-8",
+}
 
 
 class Renderer:

@@ -21,19 +21,32 @@ FIRST_PAGE, PAGE = 100, 2000  # pages grow: a rare match is found without a long
 UNION_CHUNK = 200  # SQLite refuses a compound SELECT of more than 500 parts
 THREAD_LIMIT = 200
 MIN_SUFFIX = 4  # the digits the panel shows of a user: enough to find them again
+MAX_SUFFIX = 6  # more digits typed without '+' are not taken for the end of a number
 
 
 class SearchError(ValueError):
     """A search the panel cannot run as typed; the message says why in one line."""
 
 
-def _user_condition(user: str) -> ColumnElement:
-    """A full number matches exactly; the last digits (as shown masked) match its end."""
-    digits = user.strip().lstrip("+*").replace(" ", "")
-    if digits.isdigit() and len(digits) <= 6 and not user.strip().startswith("+"):
-        if len(digits) < MIN_SUFFIX:
+def _user_condition(connection: Connection, user: str, client: str | None) -> ColumnElement:
+    """A full number matches exactly; its last digits (as the panel shows it masked,
+    `+*******0001`, or just `0001`) match the numbers ending so."""
+    typed = user.strip()
+    digits = typed.lstrip("+*")
+    if "*" in typed or (typed.isdigit() and len(typed) <= MAX_SUFFIX):
+        if not digits.isdigit() or len(digits) < MIN_SUFFIX:
             raise SearchError(f"user {user!r}: give at least the last {MIN_SUFFIX} digits")
-        return messages.c.user_number.like(f"%{digits}")
+        # The numbers first (one pass over an index, ~0.1 s for a million messages), then
+        # their messages by index: a LIKE '%…' in the paged read scans the table for each
+        # page, and all of it when nothing matches.
+        numbers = (
+            select(messages.c.user_number)
+            .distinct()
+            .where(messages.c.user_number.like(f"%{digits}"))
+        )
+        if client:
+            numbers = numbers.where(messages.c.client_id == client)
+        return messages.c.user_number.in_(list(connection.execute(numbers).scalars()))
     try:
         return messages.c.user_number == normalise_number(user)
     except NumberError as error:
@@ -41,7 +54,7 @@ def _user_condition(user: str) -> ColumnElement:
 
 
 def _conditions(
-    dialect: str,
+    connection: Connection,
     client: str | None,
     user: str | None,
     text: str | None,
@@ -52,7 +65,7 @@ def _conditions(
     if client:
         found.append(messages.c.client_id == client)
     if user:
-        found.append(_user_condition(user))
+        found.append(_user_condition(connection, user, client))
     if since is not None:
         found.append(messages.c.created_at >= since)
     if until is not None:
@@ -60,7 +73,7 @@ def _conditions(
     if since is not None and until is not None and until <= since:
         raise SearchError("the end of the period is not after its start")
     if text:
-        if dialect == "sqlite":
+        if connection.dialect.name == "sqlite":
             hit = func.instr(getattr(func, FOLD)(messages.c.body), text.casefold())
         else:
             hit = func.strpos(func.lower(messages.c.body), func.lower(text))
@@ -88,7 +101,7 @@ def conversations(
     names = {c.id: c.name for c in fleet}
     pairs: dict[tuple[str, str], Any] = {}
     with _reading(store) as connection:
-        conditions = _conditions(connection.dialect.name, client, user, text, since, until)
+        conditions = _conditions(connection, client, user, text, since, until)
         after: tuple[float, int] | None = None
         size = max(FIRST_PAGE, 2 * limit)
         while len(pairs) < limit:

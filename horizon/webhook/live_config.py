@@ -8,11 +8,11 @@ old table keeps serving.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from horizon.config.committed import head_commit
 from horizon.config.errors import ConfigError
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
@@ -83,17 +83,7 @@ class LiveConfig:
 
 def config_commit(directory: Path) -> str | None:
     """The git commit the clients directory is checked out at, or None outside git."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    return head_commit(directory)
 
 
 def _snapshot(directory: Path) -> tuple:

@@ -237,6 +237,8 @@ def test_conversations_list_pairs_newest_first_masked_and_open_by_key(traffic):
     assert found[0]["last_direction"] == "outbound"
     assert [c["client"] for c in conversations(store, fleet, text="ñandú")] == ["farmacia-sol"]
     assert len(conversations(store, fleet, user="0001")) == 2
+    assert len(conversations(store, fleet, user="+*******0002")) == 1
+    assert conversations(store, fleet, user="9999") == []
     assert len(conversations(store, fleet, user="+34 600 00 00 02")) == 1
     assert len(conversations(store, fleet, client="pizzeria-roma")) == 1
     assert conversations(store, fleet, since=time.time() + 60) == []
@@ -251,7 +253,7 @@ def test_conversations_list_pairs_newest_first_masked_and_open_by_key(traffic):
     assert thread(store, "farmacia-sol", "not-a-key") is None
 
 
-@pytest.mark.parametrize("user", ["12", "abc", "+1"])
+@pytest.mark.parametrize("user", ["12", "abc", "+1", "+****12"])
 def test_a_user_search_that_cannot_be_read_is_a_one_line_error(store, fleet, user):
     with pytest.raises(SearchError) as raised:
         conversations(store, fleet, user=user)

@@ -23,7 +23,7 @@
   }
 
   function line(label, data, color, dashed) {
-    return { label: label, data: data, borderColor: color, backgroundColor: color, borderDash: dashed ? [6, 4] : [], pointRadius: 2, spanGaps: true, tension: 0.2 };
+    return { label: label, data: data, borderColor: color, backgroundColor: color, borderDash: dashed ? [6, 4] : [], pointRadius: dashed ? 0 : 2, spanGaps: true, tension: 0.2 };
   }
 
   function seconds(ms) { return ms === null || ms === undefined ? null : ms / 1000; }
