@@ -21,7 +21,9 @@ def panel(clients_dir: Path | None, host: str, port: int) -> None:
     from horizon.panel.server import PanelStartupError, bind_panel, check_exposure, serve
     from horizon.queries.database import StoreUnavailable, open_existing_store
     from horizon.serving import url_of
+    from horizon.telemetry.logs import configure_json_logging
 
+    configure_json_logging()
     settings = Settings()
     directory = resolve_clients_dir(clients_dir)
     try:

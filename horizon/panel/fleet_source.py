@@ -7,7 +7,6 @@ from pathlib import Path
 
 from horizon.config.fleet import Fleet
 from horizon.config.loader import load_fleet
-from horizon.webhook.live_config import config_commit
 
 
 class FleetSource:
@@ -18,21 +17,14 @@ class FleetSource:
         self._lock = threading.Lock()
         self._seen: tuple | None = None
         self._fleet = Fleet()
-        self._commit: str | None = None
 
     def current(self) -> Fleet:
         with self._lock:
             seen = self._snapshot()
             if seen != self._seen:
                 self._fleet = load_fleet(self.clients_dir).fleet
-                self._commit = config_commit(self.clients_dir)
                 self._seen = seen
             return self._fleet
-
-    @property
-    def commit(self) -> str | None:
-        self.current()
-        return self._commit
 
     def _snapshot(self) -> tuple:
         """The client files' names, sizes and times: a stat each, no reading or parsing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 import falcon
@@ -10,6 +11,7 @@ from falcon.asgi import Request, Response
 from horizon.panel.auth import SESSION_COOKIE, SESSION_TTL_S, LoginThrottle, Sessions, token_matches
 from horizon.panel.guard import LOGIN_PATH, safe_next
 from horizon.panel.render import Renderer
+from horizon.telemetry.logs import log_event
 
 
 class LoginResource:
@@ -34,6 +36,7 @@ class LoginResource:
         address = req.remote_addr or "unknown"
         wait = self.throttle.retry_after(address)
         if wait is not None:
+            log_event("panel_login_throttled", level=logging.WARNING, address=address, wait=wait)
             resp.status = falcon.HTTP_429
             resp.set_header("Retry-After", str(wait))
             self._form(resp, None, error=f"Too many attempts; try again in {wait} s.", code=429)
@@ -43,8 +46,10 @@ class LoginResource:
         target = safe_next(form.get("next") if isinstance(form, dict) else None)
         if not isinstance(given, str) or not token_matches(given, self.token):
             self.throttle.failed(address)
+            log_event("panel_login_failed", level=logging.WARNING, address=address)
             self._form(resp, target, error="That is not the admin token.", code=401)
             return
+        log_event("panel_login", address=address)
         resp.set_cookie(
             SESSION_COOKIE,
             self.sessions.open(),

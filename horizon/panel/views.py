@@ -6,7 +6,6 @@ Each view runs the store's queries synchronously; the app calls it on a worker t
 
 from __future__ import annotations
 
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from horizon.config.client import Client
+from horizon.config.committed import committed_file
 from horizon.config.fleet import Fleet
 from horizon.config.prices import PriceTable
 from horizon.panel import display
@@ -82,7 +82,7 @@ class Views:
             "series": series,
             "failures": failures,
             "knowledge": knowledge,
-            "config": committed_config(client, self.fleet.commit),
+            "config": committed_config(client),
             "fields": fields,
             "tables": {"failures": failures, "knowledge": knowledge},
         }
@@ -271,25 +271,15 @@ def _reload_cells(reload: dict) -> list[str]:
     ]
 
 
-def committed_config(client: Client, commit: str | None) -> dict[str, Any]:
-    """The client's file as committed at `commit` (instructions and all); outside git, or
-    for a file git does not have, the file on disk, saying so."""
-    path = Path(client.path)
-    if commit:
-        shown = subprocess.run(
-            ["git", "-C", str(path.parent), "show", f"{commit}:./{path.name}"],
-            capture_output=True,
-            timeout=5,
-            check=False,
-        )
-        if shown.returncode == 0:
-            return {
-                "source": f"{path.name}",
-                "commit": commit,
-                "text": shown.stdout.decode("utf-8", "replace"),
-            }
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        text = f"(cannot read {path.name}: {error.strerror})"
-    return {"source": f"{path.name} on disk (not committed)", "commit": None, "text": text}
+def committed_config(client: Client) -> dict[str, Any]:
+    """The client's file as committed (instructions and all) and the commit; outside git,
+    or for a file git does not hold, the file on disk, saying so."""
+    found = committed_file(Path(client.path))
+    name = Path(client.path).name
+    if not found.tracked:
+        source = f"{name} on disk (not committed)"
+    elif found.changed:
+        source = f"{name} (edited on disk since; this is the committed text)"
+    else:
+        source = name
+    return {"source": source, "commit": found.commit if found.tracked else None, "text": found.text}

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).parent.parent.parent
@@ -101,6 +102,14 @@ def test_keep_running_serves_until_ctrl_c_then_stops_everything(
     ports = ports_in(output)
     assert "Press Ctrl-C" in output, output
     assert ports and all(accepts(port) for port in ports)
+    panel = re.search(
+        r"^Panel on (http://127\.0\.0\.1:\d+)/  \(log in with the token (\S+)\)$", output, re.M
+    )
+    assert panel, output
+    with httpx.Client(base_url=panel.group(1), timeout=10, trust_env=False) as http:
+        assert http.post("/login", data={"token": panel.group(2)}).status_code == 303
+        fleet = http.get("/api/fleet").json()
+    assert {row["name"] for row in fleet["clients"]} == set(CLIENT_NAMES)
 
     process.send_signal(stop)
     _, err = communicate_or_dump(process, timeout=20)

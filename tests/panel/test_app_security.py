@@ -118,7 +118,7 @@ def test_a_wrong_token_opens_no_session(traffic):
     store.close()
 
 
-def test_logins_are_rate_limited_per_address(traffic):
+def test_logins_are_rate_limited_per_address(traffic, caplog):
     client, store = world.app_client(traffic)
     for _ in range(5):
         assert world.log_in(client, token="guess", remote_addr="10.0.0.7").status_code == 401
@@ -127,6 +127,10 @@ def test_logins_are_rate_limited_per_address(traffic):
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert SESSION_COOKIE not in limited.cookies
     assert world.log_in(client, remote_addr="10.0.0.8").status_code == 303
+    events = [record.horizon for record in caplog.records if hasattr(record, "horizon")]
+    assert [e["address"] for e in events if e["event"] == "panel_login_failed"] == ["10.0.0.7"] * 5
+    throttled = [e for e in events if e["event"] == "panel_login_throttled"]
+    assert throttled and throttled[0]["address"] == "10.0.0.7" and throttled[0]["wait"] >= 1
     store.close()
 
 
