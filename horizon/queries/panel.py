@@ -13,11 +13,12 @@ are UTC days. A page reads a few hundred rows at most, whatever the store holds.
 from __future__ import annotations
 
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, cast, func, select
 
 from horizon.config.client import Client
 from horizon.config.fleet import Fleet
@@ -104,8 +105,10 @@ def fleet_rows(
     return rows
 
 
-# (database URL, window) -> (when counted, monotonic; the counts)
-_CLOSED_COUNTS: dict[tuple[str, float, float], tuple[float, dict]] = {}
+# engine -> (window start, window end, when counted (monotonic), the counts)
+_CLOSED_COUNTS: weakref.WeakKeyDictionary[Engine, tuple[float, float, float, dict]] = (
+    weakref.WeakKeyDictionary()
+)
 CLOSED_DAYS_TTL = 300.0
 
 
@@ -121,14 +124,12 @@ def _closed_days(
     """
     if window.end <= window.start:
         return {}
-    key = (store.engine.url.render_as_string(hide_password=True), window.start, window.end)
-    cached = _CLOSED_COUNTS.get(key)
-    if cached is not None and time.monotonic() - cached[0] < CLOSED_DAYS_TTL:
-        return cached[1]
+    cached = _CLOSED_COUNTS.get(store.engine)
+    fresh = cached is not None and time.monotonic() - cached[2] < CLOSED_DAYS_TTL
+    if cached is not None and fresh and cached[:2] == (window.start, window.end):
+        return cached[3]
     counts = figures.message_counts(connection, window)
-    for old in [k for k in _CLOSED_COUNTS if k[0] == key[0]]:
-        del _CLOSED_COUNTS[old]  # yesterday's window, or a stale count
-    _CLOSED_COUNTS[key] = (time.monotonic(), counts)
+    _CLOSED_COUNTS[store.engine] = (window.start, window.end, time.monotonic(), counts)
     return counts
 
 
