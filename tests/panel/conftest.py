@@ -1,6 +1,6 @@
 """Fixtures for the panel's end-to-end tests in a real headless Chromium.
 
-`panel_world` is the demo's world, built once per run: a sandbox, the repository's
+`panel_world` is the demo's world, built once per module: a sandbox, the repository's
 example clients reconciled into it, a webhook that answered real conversations, and the
 panel over the webhook's database. `browser` is Debian's Chromium driven by Playwright;
 `page` is a new logged-in tab that records console errors and CSP violations, and fails
@@ -76,9 +76,13 @@ def browser_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium, shared by the run's browser tests."""
+    """Headless Chromium for a module's tests.
+
+    Not for the whole run: while Playwright's synchronous API is open, its event loop is
+    the thread's running loop, and every later test's asyncio.run() would refuse to start.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -160,7 +164,7 @@ def refresh_drift_until(page: Any, world: PanelWorld, client_id: str, status: st
     raise AssertionError(f"{client_id} never showed {status}: {cell.text_content()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def panel_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelWorld]:
     from horizon.webhook.server import start_in_thread as start_webhook
 
@@ -194,7 +198,7 @@ def panel_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelWorld
         yield world
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def session_state(browser: Any, panel_world: PanelWorld) -> dict:
     """A logged-in session's cookies, made once through the login form."""
     context = browser.new_context()
