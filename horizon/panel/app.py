@@ -7,6 +7,7 @@ check. Every page has a JSON twin under /api/ that the page polls every 15 s.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -38,17 +39,20 @@ class Page:
     def __init__(
         self,
         renderer: Renderer,
+        path: str,
+        api: str,
         template: str,
         nav: str,
         view: Callable[..., dict[str, Any]],
-        title: Callable[[dict[str, Any]], str],
-        api: str,
+        title: str | Callable[[dict[str, Any]], str],
+        *,
         refresh_now: bool = False,
         search: bool = False,
     ) -> None:
+        self.renderer, self.path, self.api = renderer, path, api
+        self.template, self.nav, self.view, self.title = template, nav, view, title
+        self.refresh_now = refresh_now
         self.search = search  # the view takes the query string's search fields
-        self.renderer, self.template, self.nav = renderer, template, nav
-        self.view, self.title, self.api, self.refresh_now = view, title, api, refresh_now
 
     async def values(self, req: Request, params: dict[str, str]) -> dict[str, Any]:
         arguments = dict(params)
@@ -64,9 +68,8 @@ class Page:
         resp.content_type = falcon.MEDIA_HTML
         values["refresh"] = self.api.format(**params)
         values["refresh_now"] = self.refresh_now
-        resp.text = self.renderer.page(
-            self.template, values, title=self.title(values), nav=self.nav
-        )
+        title = self.title if isinstance(self.title, str) else self.title(values)
+        resp.text = self.renderer.page(self.template, values, title=title, nav=self.nav)
 
 
 class Api:
@@ -127,9 +130,9 @@ def create_app(
     refresher = DriftRefresh(drift)
     app.add_route("/drift/refresh", refresher)
     app.add_route("/api/drift/refresh", refresher)
-    for path, api, page in _pages(renderer, views):
-        app.add_route(path, page)
-        app.add_route(api, Api(page))
+    for page in _pages(renderer, views):
+        app.add_route(page.path, page)
+        app.add_route(page.api, Api(page))
     app.set_error_serializer(_error_page(renderer))
     return app
 
@@ -144,70 +147,42 @@ def _error_page(renderer: Renderer) -> Callable[[Request, Response, falcon.HTTPE
             return
         resp.content_type = falcon.MEDIA_HTML
         values = {"description": error.description or ""}
-        resp.text = renderer.page("error.html", values, title=error.title or "Error", nav="error")
-        resp.append_header("Vary", "Accept")
+        # No menu or script: an error may answer someone not logged in.
+        resp.text = renderer.page("error.html", values, title=error.title or "Error")
 
     return serialize
 
 
-def _pages(renderer: Renderer, views: Views) -> list[tuple[str, str, Page]]:
-    """(page path, API path, Page) for every page; the API path takes the page's fields."""
+def _pages(renderer: Renderer, views: Views) -> list[Page]:
+    """Every page: its path, its JSON twin's path, template, menu entry, view and title."""
+    page = functools.partial(Page, renderer)
     return [
-        (
-            "/",
-            "/api/fleet",
-            Page(
-                renderer, "fleet.html", "fleet", views.fleet_page, lambda v: "Fleet", "/api/fleet"
-            ),
-        ),
-        (
+        page("/", "/api/fleet", "fleet.html", "fleet", views.fleet_page, "Fleet"),
+        page(
             "/clients/{client_id}",
             "/api/clients/{client_id}",
-            Page(
-                renderer,
-                "client.html",
-                "fleet",
-                views.client_page,
-                lambda v: v["client"]["name"],
-                "/api/clients/{client_id}",
-                refresh_now=True,
-            ),
+            "client.html",
+            "fleet",
+            views.client_page,
+            lambda values: values["client"]["name"],
+            refresh_now=True,  # the charts are drawn from the JSON, fetched at once
         ),
-        (
+        page(
             "/conversations",
             "/api/conversations",
-            Page(
-                renderer,
-                "conversations.html",
-                "conversations",
-                views.conversations_page,
-                lambda v: "Conversations",
-                "/api/conversations",
-                search=True,
-            ),
+            "conversations.html",
+            "conversations",
+            views.conversations_page,
+            "Conversations",
+            search=True,
         ),
-        (
+        page(
             "/conversations/{client_id}/{key}",
             "/api/conversations/{client_id}/{key}",
-            Page(
-                renderer,
-                "thread.html",
-                "conversations",
-                views.thread_page,
-                lambda v: f"{v['client']['name']} · {v['user']}",
-                "/api/conversations/{client_id}/{key}",
-            ),
+            "thread.html",
+            "conversations",
+            views.thread_page,
+            lambda values: f"{values['client']['name']} · {values['user']}",
         ),
-        (
-            "/system",
-            "/api/system",
-            Page(
-                renderer,
-                "system.html",
-                "system",
-                views.system_page,
-                lambda v: "System",
-                "/api/system",
-            ),
-        ),
+        page("/system", "/api/system", "system.html", "system", views.system_page, "System"),
     ]

@@ -34,8 +34,9 @@ class Renderer:
         )
 
     def page(self, template: str, values: dict[str, Any], *, title: str, nav: str = "") -> str:
+        page = template.removesuffix(".html")  # <body data-page>: which page this is
         return self.env.get_template(template).render(
-            **values, title=title, nav=nav, version=__version__
+            **values, title=title, nav=nav, page=page, version=__version__
         )
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ def server_for(app: falcon.asgi.App) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def bind_panel(host: str, port: int):
+def bind_panel(host: str, port: int) -> socket.socket:
     try:
         return bind(host, port)
     except OSError as error:
@@ -74,7 +75,7 @@ def serve(
     store: Store,
     clients_dir: Path,
     drift: DriftChecker | None,
-    sock,
+    sock: socket.socket,
 ) -> None:
     """Serve on the bound `sock` in the foreground until SIGINT/SIGTERM."""
     server_for(create_app(settings, store, clients_dir, drift)).run(sockets=[sock])

@@ -25,7 +25,7 @@ from horizon.queries.threads import SearchError
 from horizon.store.store import Store
 
 if TYPE_CHECKING:  # the checker runs beside the app; only its type is needed here
-    from horizon.ops.drift import DriftChecker
+    from horizon.ops.drift import DriftChecker, DriftReport
 
 SEARCH_FIELDS = ("client", "user", "text", "since", "until")
 
@@ -43,7 +43,7 @@ class Views:
     prices: PriceTable
     drift: DriftChecker | None
 
-    def report(self):
+    def report(self) -> DriftReport | None:
         return self.drift.latest() if self.drift is not None else None
 
     def fleet_page(self) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def _client_facts(client: Client) -> dict[str, Any]:
     }
 
 
-def _drift_checked(report, drift: DriftChecker | None) -> str:
+def _drift_checked(report: DriftReport | None, drift: DriftChecker | None) -> str:
     if drift is None:
         return "drift checks are off"
     if report is None:

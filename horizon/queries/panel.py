@@ -1,6 +1,7 @@
 """What the operator panel's pages show, each figure an aggregate computed in the database.
 
-    fleet_rows(store, fleet, now)          # Fleet: a row per client; sort with problem_key
+    fleet_rows(store, fleet, now)          # Fleet (fleet_page.py): a row per client, and
+                                           #   problem_key to sort problems first
     client_series(store, client, now)      # Client: 30 days of volume and latency, the
                                            #   month's cost by day, the top failure reasons
     conversations(store, fleet, ...)       # Conversations (threads.py): pairs, newest first
@@ -12,180 +13,45 @@ are UTC days. A page reads a few hundred rows at most, whatever the store holds.
 
 from __future__ import annotations
 
-import time
-import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Integer, case, cast, func, select
 
 from horizon.config.client import Client
-from horizon.config.fleet import Fleet
 from horizon.config.prices import DEFAULT_PRICES, PriceTable
 from horizon.queries import figures
+from horizon.queries.fleet_page import (
+    DAY,
+    day_start,
+    fleet_rows,
+    ms,
+    problem_key,
+    problems,
+    sort_problems_first,
+)
 from horizon.queries.threads import conversations, thread
-from horizon.queries.window import Window, month_bounds, month_of
+from horizon.queries.window import month_bounds, month_of
 from horizon.store.schema import messages, turns
 from horizon.store.store import Store
 
-__all__ = ["client_series", "conversations", "fleet_rows", "problem_key", "problems", "thread"]
+__all__ = [
+    "client_series",
+    "conversations",
+    "fleet_rows",
+    "problem_key",
+    "problems",
+    "sort_problems_first",
+    "thread",
+]
 
-DAY = 86400.0
 SERIES_DAYS = 30
 TOP_FAILURES = 5
-BUDGET_ALERT = 0.9  # budget burn above this fraction is a problem
-ONLINE = "ONLINE"
-SYNCED = "Synced"
-
-
-def day_start(epoch: float) -> float:
-    """The epoch second the UTC day of `epoch` began."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC).timestamp()
 
 
 def _date(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
-
-
-def fleet_rows(
-    store: Store, fleet: Fleet, now: float, prices: PriceTable = DEFAULT_PRICES
-) -> list[dict]:
-    """A row per client of `fleet`, sorted by id: all the fleet page shows but the sender's
-    and the sync status (which come from the vendors, not the store).
-
-    Reads the last 24 hours (messages, failures, latencies, last message), today, and the
-    month's token ledger; the month's messages before today, which only change when they
-    are purged, are counted once per `CLOSED_DAYS_TTL` (see `_closed_days`).
-    """
-    month = month_of(now)
-    day = Window(now - DAY, now + 1e-6, "last 24h")
-    today = Window(day_start(now), now + 1e-6, "today")
-    before_today = Window(month_bounds(month)[0], today.start, f"{month} before today")
-    ids = [client.id for client in fleet]
-    with store.engine.connect() as connection:
-        last_day = figures.message_counts(connection, day)
-        this_day = figures.message_counts(connection, today)
-        latencies = figures.reply_latencies(connection, day)
-        earlier = _closed_days(store, connection, before_today)
-        tokens = figures.month_usage(connection, month)
-        last = _last_messages(connection, day, ids)
-    rows = []
-    for client in fleet:
-        recent = last_day.get(client.id, figures.MessageCounts())
-        today_counts = this_day.get(client.id, figures.MessageCounts())
-        openai_usd = tokens.get(client.id, figures.TokenUse()).cost(prices)
-        twilio_usd = today_counts.cost(prices)
-        twilio_usd += earlier.get(client.id, figures.MessageCounts()).cost(prices)
-        budget = client.limits.monthly_budget_usd
-        p95 = latencies.get(client.id, {}).get(95)
-        rows.append(
-            {
-                "client": client.id,
-                "name": client.name,
-                "number": client.number,
-                "channel": client.channel,
-                "enabled": client.enabled,
-                "messages_today": today_counts.inbound + today_counts.outbound,
-                "inbound_today": today_counts.inbound,
-                "messages_24h": recent.inbound + recent.outbound,
-                "p95_ms_24h": _ms(p95),
-                "failures_24h": recent.failed_inbound + recent.failed_outbound,
-                "last_message_at": last.get(client.id),
-                "month": month,
-                "openai_usd": round(openai_usd, 6),
-                "twilio_usd": round(twilio_usd, 6),
-                "cost_usd": round(openai_usd + twilio_usd, 6),
-                "budget_usd": budget,
-                # What the budget guard compares: the month's OpenAI spend.
-                "budget_used": openai_usd / budget if budget else None,
-            }
-        )
-    return rows
-
-
-# engine -> (window start, window end, when counted (monotonic), the counts)
-_CLOSED_COUNTS: weakref.WeakKeyDictionary[Engine, tuple[float, float, float, dict]] = (
-    weakref.WeakKeyDictionary()
-)
-CLOSED_DAYS_TTL = 300.0
-
-
-def _closed_days(
-    store: Store, connection: Connection, window: Window
-) -> dict[str, figures.MessageCounts]:
-    """The month's messages before today, per client: counted once per `CLOSED_DAYS_TTL`.
-
-    They are most of a month (hundreds of thousands of rows by its end, the one read here
-    that grows with the fleet's traffic), and fixed once their day is over: a message
-    only moves from there when `horizon purge` or `forget` deletes it, which the next
-    count, minutes later, shows.
-    """
-    if window.end <= window.start:
-        return {}
-    cached = _CLOSED_COUNTS.get(store.engine)
-    fresh = cached is not None and time.monotonic() - cached[2] < CLOSED_DAYS_TTL
-    if cached is not None and fresh and cached[:2] == (window.start, window.end):
-        return cached[3]
-    counts = figures.message_counts(connection, window)
-    _CLOSED_COUNTS[store.engine] = (window.start, window.end, time.monotonic(), counts)
-    return counts
-
-
-def _last_messages(connection: Connection, day: Window, ids: list[str]) -> dict[str, float]:
-    """Each client's newest message: from the last 24 hours' rows, and one indexed MAX each
-    for the clients quiet that long."""
-    query = (
-        select(messages.c.client_id, func.max(messages.c.created_at))
-        .where(messages.c.created_at >= day.start, messages.c.client_id.in_(ids))
-        .group_by(messages.c.client_id)
-    )
-    found = {client_id: float(at) for client_id, at in connection.execute(query)}
-    quiet = [client_id for client_id in ids if client_id not in found]
-    return found | (figures.last_message_times(connection, quiet) if quiet else {})
-
-
-def problems(
-    row: Mapping, sender_status: str | None = None, sync_status: str | None = None
-) -> list[str]:
-    """What needs an operator's eye in a fleet row, most urgent first (empty: all well).
-
-    In this order: a WhatsApp sender Twilio does not list as ONLINE (no one can write to
-    the number), a client out of sync with git (OutOfSync, Missing, NotManaged), failed
-    messages in the last 24 hours, a month's budget over 90 % spent, a disabled client.
-    """
-    found = []
-    if row.get("channel") == "whatsapp" and sender_status and sender_status != ONLINE:
-        found.append(f"sender {sender_status}")
-    if sync_status and sync_status != SYNCED:
-        found.append(sync_status)
-    if row.get("failures_24h"):
-        found.append(f"{row['failures_24h']} failed in 24 h")
-    if (row.get("budget_used") or 0) > BUDGET_ALERT:
-        found.append(f"budget {row['budget_used']:.0%} used")
-    if row.get("enabled") is False:
-        found.append("disabled")
-    return found
-
-
-def problem_key(
-    row: Mapping, sender_status: str | None = None, sync_status: str | None = None
-) -> tuple:
-    """Sort key putting problems first: `sorted(rows, key=problem_key)`.
-
-    Rows compare by their most urgent problem (the order `problems` lists them in: sender
-    not online, out of sync, failures in 24 h, budget over 90 %, disabled, then none);
-    then by more failures, more budget burnt, and the client id.
-    """
-    sender_down = row.get("channel") == "whatsapp" and sender_status not in (None, ONLINE)
-    drifted = sync_status not in (None, SYNCED)
-    failing = bool(row.get("failures_24h"))
-    burnt = (row.get("budget_used") or 0) > BUDGET_ALERT
-    disabled = row.get("enabled") is False
-    flags = (sender_down, drifted, failing, burnt, disabled)
-    rank = next((n for n, flag in enumerate(flags) if flag), len(flags))
-    return (rank, -(row.get("failures_24h") or 0), -(row.get("budget_used") or 0), row["client"])
 
 
 def _day_of(column: ColumnElement, start: float, dialect: str) -> ColumnElement:
@@ -217,8 +83,8 @@ def client_series(
                 "date": _date(first + n * DAY),
                 "inbound": inbound,
                 "outbound": outbound,
-                "p50_ms": _ms(picks.get(50)),
-                "p95_ms": _ms(picks.get(95)),
+                "p50_ms": ms(picks.get(50)),
+                "p95_ms": ms(picks.get(95)),
             }
         )
     return {
@@ -229,10 +95,6 @@ def client_series(
         "failures": failures,
         "prices": prices.name,
     }
-
-
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1000)
 
 
 def _in_client(column_client, column_time, client_id: str, start: float, now: float) -> list:
@@ -358,15 +220,3 @@ def _failure_reasons(
         .limit(TOP_FAILURES)
     )
     return [{"reason": r, "count": c} for r, c in connection.execute(query)]
-
-
-def sort_problems_first(
-    rows: Iterable[dict],
-    sender_status: Mapping[str, str | None] | None = None,
-    sync_status: Mapping[str, str | None] | None = None,
-) -> list[dict]:
-    """`rows` with problems first (see `problem_key`); statuses by client id."""
-    senders, syncs = sender_status or {}, sync_status or {}
-    return sorted(
-        rows, key=lambda row: problem_key(row, senders.get(row["client"]), syncs.get(row["client"]))
-    )

@@ -146,3 +146,33 @@ def test_no_response_holds_a_full_user_number(panel):
             assert number[1:] not in text, (path, number)  # with or without the +
         seen += text.count("+*******1234") + text.count("+*******5678")
     assert seen >= 6
+
+
+def test_every_page_polls_json_that_names_what_it_refreshes(panel):
+    first = panel.get("/api/conversations").json["conversations"][0]
+    thread = f"/conversations/{first['client']}/{first['key']}"
+    for page in ("/", "/clients/pizzeria-roma", "/conversations", thread, "/system"):
+        html = panel.get(page).text
+        source = re.search(r'<body data-page="\w+" data-refresh="([^"]+)"', html).group(1)
+        data = panel.get(source).json
+        for name in data["fields"]:
+            assert f'data-field="{name}"' in html, (page, name)
+        for name in data.get("tables", {}):
+            assert f'<tbody data-table="{name}">' in html, (page, name)
+
+
+def test_every_page_answers_on_either_database(tmp_path, sandbox, database_url):
+    clients_dir = world.write_clients(tmp_path / "clients")
+    with world.start_webhook(sandbox, clients_dir, database_url) as running:
+        sandbox.inbound(world.USERS[1], "+34910000101", "¿mesa para dos?")
+        world.answered(running, 1)
+    client, store = world.app_client(world.Traffic(clients_dir, database_url, sandbox))
+    cookies = {"horizon_session": world.log_in(client).cookies["horizon_session"].value}
+    (row,) = client.simulate_get("/api/conversations", cookies=cookies).json["conversations"]
+    thread = f"/conversations/{row['client']}/{row['key']}"
+    for page in ("/", "/clients/pizzeria-roma", "/conversations", thread, "/system"):
+        for path in (page, "/api" + page if page != "/" else "/api/fleet"):
+            result = client.simulate_get(path, cookies=cookies, query_string="user=5678")
+            assert result.status_code == 200, path
+            assert world.USERS[1][1:] not in result.text
+    store.close()

@@ -22,6 +22,8 @@ from horizon.store.store import Store
 from tests.queries.running import answered, start_webhook
 from tests.webhook.conftest import write_clients
 
+__all__ = ["answered", "start_webhook", "write_clients"]  # for the tests that make their own
+
 TOKEN = "panel-test-token-Ω"  # non-ASCII on purpose: compared as bytes
 USERS = ("+34600111234", "+34600225678")
 
