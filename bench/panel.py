@@ -45,7 +45,10 @@ def targets(http: httpx.Client, client_id: str) -> dict[str, str]:
         "client": f"/clients/{client_id}",
         "conversations": "/conversations",
         "conversations of a client": f"/conversations?client={client_id}",
-        "conversations by text": "/conversations?text=llevar",
+        "conversations by text": "/conversations?text=esperamos",
+        # A word no message has: every message of the 90 days is read (the worst case).
+        "conversations by absent text": "/conversations?text=llevar",
+        "conversations by text, a client": f"/conversations?client={client_id}&text=llevar",
         "conversations by user": f"/conversations?client={client_id}&user=0042",
         "conversations by date": f"/conversations?since={DAY_AGO}&until={DAY_AGO}",
         "thread": f"/conversations/{thread}",
