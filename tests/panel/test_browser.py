@@ -23,6 +23,17 @@ def fleet_row(page: Any, client_id: str) -> Any:
     return page.locator(f'#fleet tbody tr[data-client="{client_id}"]')
 
 
+def wait_until(page: Any, predicate: str, arg: object, timeout_ms: int = 15_000) -> None:
+    """Poll `predicate(arg)` in the page until it is true. Not page.wait_for_function:
+    older Playwright releases evaluate its predicate with eval, which the panel's CSP
+    refuses (and reports)."""
+    for _ in range(timeout_ms // 100):
+        if page.evaluate(predicate, arg):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {timeout_ms} ms: {predicate}")
+
+
 def test_logging_in_with_the_token_leads_where_the_user_was_going(
     open_page: Any, panel_world: PanelWorld
 ) -> None:
@@ -75,7 +86,7 @@ def test_a_client_page_draws_its_charts_and_shows_its_committed_config(
 
     for chart in ("messages", "latency", "cost"):
         canvas = page.locator(f"#chart-{chart}")
-        page.wait_for_function(DRAWN, arg=f"chart-{chart}")
+        wait_until(page, DRAWN, f"chart-{chart}")
         box = canvas.bounding_box()
         assert box["width"] > 200 and box["height"] > 100, (chart, box)
     assert "Eres el asistente de Pizzería Roma" in page.locator("#config-text").text_content()
@@ -148,13 +159,14 @@ def test_figures_refresh_in_place_after_new_traffic(page: Any, panel_world: Pane
 
     panel_world.converse("+34633334444", client.number, "¿Abrís el domingo?")
 
-    page.wait_for_function(
+    wait_until(
+        page,
         """([id, before]) => {
           const cell = document.querySelector(`#fleet tr[data-client="${id}"] [data-col="today"]`);
           return Number(cell.dataset.value) > before;
         }""",
-        arg=[client.id, before],
-        timeout=POLL_WAIT_MS,
+        [client.id, before],
+        POLL_WAIT_MS,
     )
     assert int(today.text_content().strip()) > before
     assert page.evaluate("window.__sameDocument") is True and navigations == []
