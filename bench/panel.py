@@ -111,7 +111,7 @@ def bench(url: str, label: str, messages: int, requests: int) -> list[str]:
                 verdict = "ok" if p95 < TARGET_P95_MS else "OVER TARGET"
                 if p95 >= TARGET_P95_MS:
                     misses.append(f"{label} {name}")
-                print(f"  {name:<34} p50 {p50:6.0f} ms   p95 {p95:6.0f} ms   {verdict}")
+                print(f"  {name:<38} p50 {p50:6.0f} ms   p95 {p95:6.0f} ms   {verdict}")
         store.close()
     return misses
 
