@@ -77,5 +77,7 @@ class LogoutResource:
 
     async def on_post(self, req: Request, resp: Response) -> None:
         self.sessions.close(req.cookies.get(SESSION_COOKIE))
-        resp.unset_cookie(SESSION_COOKIE, path="/", same_site="Strict")
+        # An empty cookie that expires at once, with the login cookie's attributes.
+        # (`unset_cookie` spells SameSite `samesite` before Falcon 4.1, `same_site` after.)
+        resp.set_cookie(SESSION_COOKIE, "", max_age=0, path="/", http_only=True, same_site="Strict")
         raise falcon.HTTPSeeOther(LOGIN_PATH)
