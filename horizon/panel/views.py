@@ -24,6 +24,8 @@ from horizon.queries.system import system_status
 from horizon.queries.threads import SearchError
 from horizon.store.store import Store
 
+TEXT_SEARCH_DEFAULT_S = 7 * 86400  # how far back a text search of every client looks
+
 if TYPE_CHECKING:  # the checker runs beside the app; only its type is needed here
     from horizon.ops.drift import DriftChecker, DriftReport
 
@@ -89,15 +91,24 @@ class Views:
 
     def conversations_page(self, search: dict[str, str]) -> dict[str, Any]:
         fleet = self.fleet.current()
-        problem, found = None, []
+        problem, found, scope = None, [], None
         try:
+            since = _day(search["since"], "From")
+            if search["text"] and not (search["client"] or search["user"] or since):
+                # A word no message holds would read every message of every client; so a
+                # search without client, user or date looks at the last week, and says so.
+                since = time.time() - TEXT_SEARCH_DEFAULT_S
+                scope = (
+                    f"Searched the last {TEXT_SEARCH_DEFAULT_S // 86400} days of every client; "
+                    "choose a client or a From date to search further back."
+                )
             found = conversations(
                 self.store,
                 fleet,
                 client=search["client"] or None,
                 user=search["user"] or None,
                 text=search["text"] or None,
-                since=_day(search["since"], "From"),
+                since=since,
                 until=_day(search["until"], "To", end=True),
             )
         except SearchError as error:
@@ -108,6 +119,7 @@ class Views:
             "client_options": [{"id": c.id, "name": c.name} for c in fleet],
             "conversations": rows,
             "problem": problem,
+            "scope": scope,
             "fields": {},
             "tables": {"conversations": [_conversation_cells(row) for row in rows]},
         }
@@ -137,7 +149,7 @@ class Views:
         facts = {
             "queue_depth": display.count(status["queue_depth"]),
             "oldest_unanswered": display.age(status["oldest_unanswered_age_s"]),
-            "database": f"{database['dialect']}: {database['url']}",
+            "database": database["url"],  # the password redacted; the scheme names the dialect
             "schema_version": str(database.get("schema_version") or display.DASH),
             "config_commit": (status["config"].get("commit") or display.DASH)[:12],
             "drift_checked": _drift_checked(report, self.drift),

@@ -121,7 +121,7 @@ def test_system_page_shows_the_queue_and_the_database(panel):
     assert page.status_code == 200
     data = panel.get("/api/system").json
     assert data["fields"]["queue_depth"] == "0"
-    assert data["fields"]["database"].startswith("sqlite: sqlite:///")
+    assert data["fields"]["database"].startswith("sqlite:///")
     assert data["fields"]["drift_checked"] == "drift checks are off"
     assert data["replicas"], "the webhook that answered reported itself"
     assert 'id="queue-depth"' in page.text
@@ -176,3 +176,36 @@ def test_every_page_answers_on_either_database(tmp_path, sandbox, database_url):
             assert result.status_code == 200, path
             assert world.USERS[1][1:] not in result.text
     store.close()
+
+
+def test_a_text_search_of_every_client_looks_back_a_week_and_says_so(panel):
+    from time import time
+
+    from horizon.store.schema import messages
+
+    old = time() - 40 * 86400  # before the last week, and before this month's figures
+    row = {
+        "sid": "SM" + "e" * 32,
+        "direction": "inbound",
+        "client_id": "farmacia-sol",
+        "user_number": "+34600009999",
+        "client_number": "+34910000102",
+        "channel": "whatsapp",
+        "body": "¿Tenéis zarzaparrilla?",
+        "status": "answered",
+        "created_at": old,
+        "updated_at": old,
+    }
+    with panel.store.engine.begin() as connection:
+        connection.execute(messages.insert().values(row))
+    try:
+        wide = panel.get("/conversations", query_string="text=zarzaparrilla")
+        assert "data-conversation=" not in wide.text
+        assert "Searched the last 7 days of every client" in wide.text
+        for narrower in ("client=farmacia-sol", "since=2000-01-01", "user=9999"):
+            page = panel.get("/conversations", query_string=f"text=zarzaparrilla&{narrower}")
+            assert page.text.count("data-conversation=") == 1, narrower
+            assert 'id="search-scope"' not in page.text, narrower
+    finally:
+        with panel.store.engine.begin() as connection:
+            connection.execute(messages.delete().where(messages.c.sid == row["sid"]))

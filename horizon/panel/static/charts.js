@@ -4,26 +4,29 @@
   var charts = {};
   var palette = { inbound: "#2452b5", outbound: "#1f7a3d", p50: "#2452b5", p95: "#a15c00", cost: "#2452b5", budget: "#b3261e" };
 
-  function axes(yTitle, xTitle) {
+  // `offset` keeps the first and last day's points clear of the chart's edges; `counts`
+  // puts whole numbers only on an axis of messages.
+  function axes(yTitle, xTitle, counts) {
     return {
-      x: { title: { display: true, text: xTitle } },
-      y: { beginAtZero: true, title: { display: true, text: yTitle } }
+      x: { offset: true, title: { display: true, text: xTitle } },
+      y: { beginAtZero: true, ticks: counts ? { precision: 0 } : {}, title: { display: true, text: yTitle } }
     };
   }
 
-  function options(yTitle, xTitle) {
+  function options(yTitle, xTitle, counts) {
     return {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
       interaction: { mode: "index", intersect: false },
-      plugins: { legend: { display: true, position: "bottom" } },
-      scales: axes(yTitle, xTitle)
+      // Legend swatches drawn as each dataset's point style: a dashed line shows as a line.
+      plugins: { legend: { display: true, position: "bottom", labels: { usePointStyle: true, boxHeight: 7 } } },
+      scales: axes(yTitle, xTitle, counts)
     };
   }
 
   function line(label, data, color, dashed) {
-    return { label: label, data: data, borderColor: color, backgroundColor: color, borderDash: dashed ? [6, 4] : [], pointRadius: dashed ? 0 : 2, spanGaps: true, tension: 0.2 };
+    return { label: label, data: data, borderColor: color, backgroundColor: color, borderDash: dashed ? [6, 4] : [], pointStyle: dashed ? "line" : "circle", pointRadius: dashed ? 0 : 3, spanGaps: true, tension: 0.2 };
   }
 
   function seconds(ms) { return ms === null || ms === undefined ? null : ms / 1000; }
@@ -41,10 +44,10 @@
       messages: {
         type: "bar",
         data: { labels: dayLabels, datasets: [
-          { label: "Inbound", data: days.map(function (d) { return d.inbound; }), backgroundColor: palette.inbound },
-          { label: "Outbound", data: days.map(function (d) { return d.outbound; }), backgroundColor: palette.outbound }
+          { label: "Inbound", data: days.map(function (d) { return d.inbound; }), backgroundColor: palette.inbound, pointStyle: "rect" },
+          { label: "Outbound", data: days.map(function (d) { return d.outbound; }), backgroundColor: palette.outbound, pointStyle: "rect" }
         ] },
-        options: options("messages per day", "day (UTC, MM-DD)")
+        options: options("messages per day", "day (UTC, MM-DD)", true)
       },
       latency: {
         type: "line",

@@ -121,7 +121,7 @@
         apply(data);
         if (status) {
           status.setAttribute("data-state", "ok");
-          status.textContent = "Refreshed " + new Date().toLocaleTimeString() + "; figures refresh every 15 s.";
+          status.textContent = "Refreshed " + new Date().toISOString().slice(11, 19) + " UTC; figures refresh every 15 s.";
         }
       })
       .catch(function (error) {
