@@ -20,6 +20,16 @@ from horizon.store.schema import messages, monthly_usage, opt_outs, turns
 
 FAILED_OUTBOUND = ("failed", "undelivered")
 PERCENTILES = (50, 95, 99)
+# 1 for a failed message: an inbound one no reply could be made for, or a reply Twilio
+# reported failed or undelivered; 0 otherwise (summed per client).
+FAILED = case(
+    (
+        (messages.c.direction == "inbound") & (messages.c.status == "failed")
+        | (messages.c.direction == "outbound") & messages.c.status.in_(FAILED_OUTBOUND),
+        1,
+    ),
+    else_=0,
+)
 # SQLite refuses a compound SELECT of more than 500 parts (SQLITE_MAX_COMPOUND_SELECT).
 _UNION_CHUNK = 200
 
@@ -69,21 +79,13 @@ def message_counts(
     connection: Connection, window: Window, client_ids: Collection[str] | None = None
 ) -> dict[str, MessageCounts]:
     """Messages per client in `window` (routed ones only), from one GROUP BY."""
-    failed = case(
-        (
-            (messages.c.direction == "inbound") & (messages.c.status == "failed")
-            | (messages.c.direction == "outbound") & messages.c.status.in_(FAILED_OUTBOUND),
-            1,
-        ),
-        else_=0,
-    )
     query = (
         select(
             messages.c.client_id,
             messages.c.direction,
             messages.c.channel,
             func.count(),
-            func.sum(failed),
+            func.sum(FAILED),
         )
         .where(_in(messages.c.created_at, window), messages.c.client_id.is_not(None))
         .group_by(messages.c.client_id, messages.c.direction, messages.c.channel)

@@ -52,16 +52,23 @@ def client_rows(
                 "sender_status": _sender_status(client.channel, client.number, senders),
                 "messages_24h": recent.get(client.id, 0),
                 "last_message_at": last.get(client.id),
-                "month": month,
-                "openai_usd": round(openai_usd, 6),
-                "twilio_usd": round(twilio_usd, 6),
-                "cost_usd": round(openai_usd + twilio_usd, 6),
-                "budget_usd": budget,
-                # What the budget guard compares: the month's OpenAI spend.
-                "budget_used": openai_usd / budget if budget else None,
+                **month_cost(month, openai_usd, twilio_usd, budget),
             }
         )
     return rows
+
+
+def month_cost(month: str, openai_usd: float, twilio_usd: float, budget: float | None) -> dict:
+    """A client's month to date: estimated costs, and the budget share the guard compares
+    (the month's OpenAI spend against `monthly_budget_usd`)."""
+    return {
+        "month": month,
+        "openai_usd": round(openai_usd, 6),
+        "twilio_usd": round(twilio_usd, 6),
+        "cost_usd": round(openai_usd + twilio_usd, 6),
+        "budget_usd": budget,
+        "budget_used": openai_usd / budget if budget else None,
+    }
 
 
 def _sender_status(channel: str, number: str, senders: Mapping[str, str] | None) -> str | None:

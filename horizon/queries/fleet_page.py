@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 from horizon.config.fleet import Fleet
 from horizon.config.prices import DEFAULT_PRICES, PriceTable
 from horizon.queries import figures
+from horizon.queries.fleet import month_cost
 from horizon.queries.window import Window, month_bounds, month_of
 from horizon.store.schema import messages
 from horizon.store.store import Store
@@ -82,13 +83,7 @@ def fleet_rows(
                 "failures_24h": figures_24h.counts.failed_inbound
                 + figures_24h.counts.failed_outbound,
                 "last_message_at": figures_24h.last_at or last.get(client.id),
-                "month": month,
-                "openai_usd": round(openai_usd, 6),
-                "twilio_usd": round(twilio_usd, 6),
-                "cost_usd": round(openai_usd + twilio_usd, 6),
-                "budget_usd": budget,
-                # What the budget guard compares: the month's OpenAI spend.
-                "budget_used": openai_usd / budget if budget else None,
+                **month_cost(month, openai_usd, twilio_usd, budget),
             }
         )
     return rows
@@ -133,21 +128,13 @@ class LastDay:
 
 def _last_day(connection: Connection, day: Window, today_start: float) -> dict[str, LastDay]:
     """The last 24 hours per client in one GROUP BY (today is within them)."""
-    failed = case(
-        (
-            (messages.c.direction == "inbound") & (messages.c.status == "failed")
-            | (messages.c.direction == "outbound") & messages.c.status.in_(figures.FAILED_OUTBOUND),
-            1,
-        ),
-        else_=0,
-    )
     query = (
         select(
             messages.c.client_id,
             messages.c.direction,
             messages.c.channel,
             func.count(),
-            func.sum(failed),
+            func.sum(figures.FAILED),
             func.sum(case((messages.c.created_at >= today_start, 1), else_=0)),
             func.max(messages.c.created_at),
         )
