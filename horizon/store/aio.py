@@ -149,6 +149,9 @@ class AsyncReplies:
     async def update_status(self, sid: str, status: str, error: str | None = None) -> bool:
         return await self._calls.run(self._replies.update_status, sid, status, error)
 
+    async def apply_early_statuses(self) -> int:
+        return await self._calls.run(self._replies.apply_early_statuses)
+
 
 class AsyncUsers:
     """`Users` for asyncio code."""

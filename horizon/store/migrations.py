@@ -121,6 +121,11 @@ def _replicas(connection: Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+def _early_statuses(connection: Connection) -> None:
+    schema.early_statuses.create(connection, checkfirst=True)
+    _index(schema.early_statuses, "ix_early_statuses_received").create(connection, checkfirst=True)
+
+
 def _index(table: Table, name: str) -> Index:
     return next(index for index in table.indexes if index.name == name)
 
@@ -139,6 +144,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "covering indexes for the per-client figures", _figures_indexes),
     Migration(8, "indexes for the conversation log by time and by user", _log_indexes),
     Migration(9, "replicas with heartbeats, and configuration loads", _replicas),
+    Migration(10, "delivery statuses that arrive before their message", _early_statuses),
 )
 
 

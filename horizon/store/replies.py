@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from horizon.store.database import Database
 from horizon.store.records import Turn, Usage
-from horizon.store.schema import conversations, messages, turns, work
+from horizon.store.schema import conversations, early_statuses, messages, turns, work
 from horizon.store.users import add_monthly_usage
+
+EARLY_STATUS_TTL = 3600.0  # an unknown sid's status is kept this long for its message
 
 OUTBOUND_STATUS_RANK = {
     "accepted": 0,
@@ -152,6 +154,13 @@ class Replies:
                     updated_at=now,
                 )
             )
+            early = connection.execute(
+                delete(early_statuses)
+                .where(early_statuses.c.sid == sid)
+                .returning(early_statuses.c.status, early_statuses.c.error)
+            ).first()
+            if early is not None:  # Twilio reported on the part before it was recorded
+                _advance(connection, sid, early.status, early.error, now)
             connection.execute(update(turns).where(turns.c.id == turn.id).values(parts_sent=part))
             if finish is not None:
                 _finish_turn(connection, turn.id, *finish, now)
@@ -162,9 +171,12 @@ class Replies:
             _finish_turn(connection, turn_id, status, error, self.db.clock())
 
     def update_status(self, sid: str, status: str, error: str | None = None) -> bool:
-        """Move an outbound message's status forward; False if the sid is not ours."""
-        rank = OUTBOUND_STATUS_RANK.get(status, 0)
-        earlier = [name for name, value in OUTBOUND_STATUS_RANK.items() if value < rank]
+        """Move an outbound message's status forward; False if the sid is not known yet.
+
+        An unknown sid's status is kept (`early_statuses`) for the part the worker has not
+        recorded yet: Twilio can report it within milliseconds of taking the message.
+        """
+        now = self.db.clock()
         with self.db.engine.begin() as connection:
             found = connection.execute(
                 select(messages.c.status).where(
@@ -172,10 +184,63 @@ class Replies:
                 )
             ).first()
             if found is None:
+                _keep_early(self.db, connection, sid, status, error, now)
                 return False
-            connection.execute(
-                update(messages)
-                .where(messages.c.sid == sid, messages.c.status.in_(earlier))
-                .values(status=status, error=error, updated_at=self.db.clock())
-            )
+            _advance(connection, sid, status, error, now)
         return True
+
+    def apply_early_statuses(self) -> int:
+        """Give recorded parts the statuses that arrived before them; forget old unknown
+        sids. Returns how many parts were updated (the worker's sweep calls this)."""
+        now = self.db.clock()
+        applied = 0
+        with self.db.engine.begin() as connection:
+            known = select(early_statuses).where(
+                early_statuses.c.sid.in_(
+                    select(messages.c.sid).where(messages.c.direction == "outbound")
+                )
+            )
+            for row in connection.execute(known).mappings().all():
+                applied += _advance(connection, row["sid"], row["status"], row["error"], now)
+                connection.execute(delete(early_statuses).where(early_statuses.c.sid == row["sid"]))
+            connection.execute(
+                delete(early_statuses).where(early_statuses.c.received_at < now - EARLY_STATUS_TTL)
+            )
+        return applied
+
+
+def _advance(connection: Connection, sid: str, status: str, error: str | None, now: float) -> int:
+    """Set the outbound message's status if it moves it forward; 1 if it did."""
+    rank = OUTBOUND_STATUS_RANK.get(status, 0)
+    earlier = [name for name, value in OUTBOUND_STATUS_RANK.items() if value < rank]
+    result = connection.execute(
+        update(messages)
+        .where(
+            messages.c.sid == sid,
+            messages.c.direction == "outbound",
+            messages.c.status.in_(earlier),
+        )
+        .values(status=status, error=error, updated_at=now)
+    )
+    return result.rowcount
+
+
+def _keep_early(
+    db: Database, connection: Connection, sid: str, status: str, error: str | None, now: float
+) -> None:
+    """Keep the furthest status reported for a sid not recorded yet."""
+    before = connection.execute(
+        select(early_statuses.c.status).where(early_statuses.c.sid == sid)
+    ).scalar()
+    if before is None:
+        connection.execute(
+            db.insert(early_statuses)
+            .values(sid=sid, status=status, error=error, received_at=now)
+            .on_conflict_do_nothing(index_elements=["sid"])
+        )
+    elif OUTBOUND_STATUS_RANK.get(status, 0) > OUTBOUND_STATUS_RANK.get(before, 0):
+        connection.execute(
+            update(early_statuses)
+            .where(early_statuses.c.sid == sid)
+            .values(status=status, error=error, received_at=now)
+        )

@@ -190,6 +190,19 @@ config_events = Table(
 )
 Index("ix_config_events_at", config_events.c.at)
 
+# Delivery statuses Twilio reported for a sid the store did not know yet: the callback can
+# arrive (at any replica) before the worker has recorded the part it sent. Applied when the
+# part is recorded, or by the worker's sweep; forgotten after an hour (another app's sids).
+early_statuses = Table(
+    "early_statuses",
+    metadata,
+    Column("sid", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("received_at", Float, nullable=False),
+)
+Index("ix_early_statuses_received", early_statuses.c.received_at)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -104,6 +104,7 @@ class ReplyWorker:
             loop.create_task(self._every(self.options.sweep_interval, self._sweep)),
             loop.create_task(self._every(self.options.lease / 4, self._renew)),
             loop.create_task(self._every(self.options.sweep_interval, self._measure_outbox)),
+            loop.create_task(self._every(self.options.sweep_interval, self._late_statuses)),
         ]
         return resumed
 
@@ -287,6 +288,11 @@ class ReplyWorker:
         waiting = await self.store.outbox.waiting()
         now = time.time()
         self.metrics.show_outbox({client: (n, now - t) for client, (n, t) in waiting.items()})
+
+    async def _late_statuses(self) -> None:
+        # A delivery status can reach a replica before this worker recorded its part (and
+        # a recording can miss one stored at that very moment): give them to their parts.
+        await self.store.replies.apply_early_statuses()
 
     async def _renew(self) -> None:
         if self._in_turn:
