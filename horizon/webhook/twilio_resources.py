@@ -8,6 +8,7 @@ from typing import Protocol
 
 import falcon
 from falcon.asgi import Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from horizon.config.client import Client
 from horizon.store.aio import AsyncStore
@@ -82,7 +83,15 @@ class InboundResource:
         except falcon.HTTPError as error:
             self.rejected(error)
             raise
-        stored = await self.store.queue.record_inbound(message)
+        try:
+            stored = await self.store.queue.record_inbound(message)
+        except SQLAlchemyError as error:
+            # Never acknowledge what is not stored: a 5xx lets Twilio retry (as the URL's
+            # connection overrides say) or call the fallback URL, instead of losing it.
+            log_event("inbound_store_failed", level=40, sid=message.sid, error=str(error)[:300])
+            raise falcon.HTTPServiceUnavailable(
+                description="the message could not be stored; try again", retry_after=1
+            ) from None
         outcome = "duplicate" if not stored else ("stored" if client else "unrouted")
         user, number = message.user_number, message.client_number
         if stored and client and self.worker is not None:

@@ -277,3 +277,12 @@ def test_a_reload_through_the_api_is_counted_once(client):
     assert client.simulate_post("/api/reload", headers=auth).status_code == 200
     metrics = client.simulate_get("/metrics").text
     assert 'horizon_config_reloads_total{result="applied"} 1.0' in metrics
+
+
+def test_a_message_the_database_refuses_is_answered_503_never_200(client, signer, store):
+    with store.engine.begin() as connection:  # the store breaks under the running webhook
+        connection.exec_driver_sql("ALTER TABLE messages RENAME TO messages_gone")
+    result = client.simulate_post("/twilio/inbound", **signer.form("/twilio/inbound", message()))
+    assert result.status_code == 503
+    assert result.headers["retry-after"] == "1"
+    assert "<Response/>" not in result.text
