@@ -28,17 +28,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from horizon.queries.logs import LogQuery, recent, window
 from horizon.store import InboundMessage, Store
-from horizon.store.engine import database_url
 from horizon.store.schema import messages as messages_table
 
 CHUNK = 20_000
@@ -142,25 +135,6 @@ def _new_message(n: int) -> InboundMessage:
     )
 
 
-@contextmanager
-def postgres_schema(server: str) -> Iterator[str]:
-    """A URL whose connections use a new schema, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url(server), poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield (
-            make_url(server)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 def time_reads(name: str, url: str) -> None:
     """How long the log's reads without --follow take on the full store (the median of 3)."""
     store = Store.open(url)
@@ -214,8 +188,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         report("SQLite", f"sqlite:///{Path(directory) / 'horizon.db'}", args)
     if args.postgres:
-        with postgres_schema(args.postgres) as url:
+        from ops import postgres_schema  # bench/ops.py's (it imports this module: not at top)
+
+        url, drop = postgres_schema(args.postgres)
+        try:
             report("PostgreSQL", url, args)
+        finally:
+            drop()
 
 
 if __name__ == "__main__":
