@@ -195,12 +195,17 @@ class Replies:
         now = self.db.clock()
         applied = 0
         with self.db.engine.begin() as connection:
-            known = select(early_statuses).where(
-                early_statuses.c.sid.in_(
-                    select(messages.c.sid).where(messages.c.direction == "outbound")
-                )
-            )
-            for row in connection.execute(known).mappings().all():
+            # The kept statuses first (a handful, usually none), then their parts by the
+            # unique sid index: never a join that could read all messages every sweep.
+            kept = connection.execute(select(early_statuses)).mappings().all()
+            sids = [row["sid"] for row in kept]
+            recorded = set()
+            if sids:
+                outbound = (messages.c.sid.in_(sids)) & (messages.c.direction == "outbound")
+                recorded = set(connection.execute(select(messages.c.sid).where(outbound)).scalars())
+            for row in kept:
+                if row["sid"] not in recorded:
+                    continue
                 applied += _advance(connection, row["sid"], row["status"], row["error"], now)
                 connection.execute(delete(early_statuses).where(early_statuses.c.sid == row["sid"]))
             connection.execute(
