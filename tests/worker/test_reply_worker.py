@@ -21,6 +21,10 @@ async def wait_until(condition, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def inbound_statuses(store) -> list[str]:
+    return [m["status"] for m in store.find_messages(direction="inbound")]
+
+
 def test_a_turn_that_keeps_failing_gets_the_fallback_and_the_pair_moves_on(
     sandbox, pipeline, webhook_receiver
 ):
@@ -40,7 +44,10 @@ def test_a_turn_that_keeps_failing_gets_the_fallback_and_the_pair_moves_on(
         try:
             await worker.start()
             await wait_until(lambda: len(replies()) >= 2)
-            statuses.extend(m["status"] for m in built.store.find_messages(direction="inbound"))
+            # The sandbox has the reply as soon as Twilio's API answered it; the turn is
+            # finished in the store a moment later.
+            await wait_until(lambda: "queued" not in inbound_statuses(built.store))
+            statuses.extend(inbound_statuses(built.store))
         finally:
             await worker.stop()
             await built.close()
